@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet decoder: one captured frame in, one struct tg_pkt and a verdict
+ * out. Pure function of its inputs: no allocation, no globals, never reads
+ * past cap_len. Used by the engine, by tests and by the fuzzers.
+ */
+#ifndef TG_DECODE_H
+#define TG_DECODE_H
+
+#include <stddef.h>
+#include "tcpguard/decode-t.h"
+
+/* Decodes one frame of link type @link. @data holds @cap_len bytes that the
+ * caller keeps valid for the call; @wire_len is the original frame length.
+ * Fills @out (which borrows @data) and returns the verdict; on any verdict
+ * other than TG_DEC_TCP only the fields decoded so far are meaningful. */
+enum tg_decode_verdict tg_decode(const struct tg_decode_cfg *cfg, int link,
+				 const uint8_t *data, uint32_t cap_len,
+				 uint32_t wire_len, struct tg_pkt *out);
+
+/* True when tg_decode understands link type @link. */
+bool tg_decode_link_supported(int link);
+
+/* Name of a link type we support, or NULL. */
+const char *tg_decode_link_name(int link);
+
+extern const char *const tg_decode_verdict_str[TG_DEC__COUNT];
+extern const char *const tg_opt_verdict_str[TG_OPT__COUNT];
+
+/* Parses the TCP option bytes @opt (@len bytes) into @o; exposed for tests. */
+void tg_decode_tcp_opts(const uint8_t *opt, size_t len, struct tg_tcp_opts *o);
+
+/* Formats @a as text (dotted quad for IPv4-mapped, RFC 5952 for IPv6) into
+ * @buf of @len bytes (46 is always enough). Returns @buf. */
+char *tg_addr_str(const struct tg_addr *a, char *buf, size_t len);
+
+static inline bool tg_addr_is_v4(const struct tg_addr *a)
+{
+	static const uint8_t pfx[12] = {0,0,0,0,0,0,0,0,0,0,0xff,0xff};
+	for (int i = 0; i < 12; i++)
+		if (a->b[i] != pfx[i])
+			return false;
+	return true;
+}
+
+#endif

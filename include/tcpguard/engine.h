@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine: decode, flow table, TCP tracking and session end, behind one
+ * handle. It does no I/O, reads no clock and allocates only in
+ * tg_engine_new: callers feed frames with their timestamps and receive
+ * ended sessions through the callback in the configuration.
+ */
+#ifndef TG_ENGINE_H
+#define TG_ENGINE_H
+
+#include "tcpguard/engine-t.h"
+
+/* Allocates the engine and its whole flow table. Returns NULL on bad
+ * configuration or when memory is short. The caller owns the result and
+ * frees it with tg_engine_free. */
+struct tg_engine *tg_engine_new(const struct tg_engine_cfg *cfg);
+
+/* Frees @e (NULL is fine). Sessions still open are dropped silently: call
+ * tg_engine_finish first to have them reported. */
+void tg_engine_free(struct tg_engine *e);
+
+/* Feeds one frame of link type @link captured at @ts_ns. @num is the
+ * frame's 1-based number in its input. Bytes are borrowed for the call.
+ * Returns the decode verdict (counted in the stats either way). */
+enum tg_decode_verdict tg_engine_feed(struct tg_engine *e, int link,
+				      uint64_t ts_ns, uint64_t num,
+				      const uint8_t *data, uint32_t cap_len,
+				      uint32_t wire_len);
+
+/* Feeds an already decoded packet (TG_DEC_TCP). */
+void tg_engine_feed_pkt(struct tg_engine *e, const struct tg_pkt *p);
+
+/* Tells the engine that time has reached @now_ns without traffic, so
+ * sessions whose timers ran out end now (live capture calls this). */
+void tg_engine_advance(struct tg_engine *e, uint64_t now_ns);
+
+/* Ends every session still in the table as TG_END_OPEN (those already
+ * closed keep their end reason), reporting each through the callback. */
+void tg_engine_finish(struct tg_engine *e);
+
+const struct tg_stats *tg_engine_stats(const struct tg_engine *e);
+
+/* The Zeek-style uid of @s under @seed: "C" and 17 base-62 characters,
+ * written into @buf (at least 19 bytes). Returns @buf. */
+char *tg_session_uid(const struct tg_session *s, uint64_t seed, char *buf);
+
+/* Zeek conn_state of @s, computed from its endpoint states and history. */
+enum tg_conn_state tg_session_conn_state(const struct tg_session *s);
+
+/* Zeek's orig_bytes / resp_bytes for direction @dir (0 orig, 1 resp). */
+uint64_t tg_session_bytes(const struct tg_session *s, int dir);
+
+extern const char *const tg_conn_state_str[TG_CS__COUNT];
+extern const char *const tg_end_reason_str[TG_END__COUNT];
+extern const char *const tg_timer_str[TG_TIMER__COUNT];
+extern const char *const tg_ep_state_str[TG_EP__COUNT];
+
+#endif

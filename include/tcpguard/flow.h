@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flow table: every tracked session in one preallocated array, found
+ * by a symmetric hash of its addresses and ports, and threaded on one
+ * list per timer class in order of last activity so that expiry and
+ * eviction look only at list heads. Used by the engine; exposed for tests.
+ */
+#ifndef TG_FLOW_H
+#define TG_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcpguard/decode-t.h"
+#include "tcpguard/session-t.h"
+
+struct tg_flow_list {
+	uint32_t head;          /* index + 1, 0 when empty; head is oldest */
+	uint32_t tail;
+	uint32_t count;
+};
+
+struct tg_flow_table {
+	struct tg_session *s;   /* cap entries, zeroed lazily by the OS */
+	uint32_t *bucket;       /* nbucket heads, index + 1 */
+	uint32_t mask;          /* nbucket - 1 */
+	uint32_t cap;
+	uint32_t used;          /* entries in use */
+	uint32_t high;          /* entries ever handed out: [0, high) touched */
+	uint32_t free_head;     /* recycled entries, chained by hnext */
+	struct tg_flow_list list[TG_TIMER__COUNT];
+};
+
+/* Allocates a table for @cap sessions (1 .. 1<<30). Returns 0 or -ENOMEM
+ * / -EINVAL. Pages are committed as entries are first used. */
+int tg_flow_init(struct tg_flow_table *t, uint32_t cap);
+
+/* Releases the table's memory; safe on a zeroed or destroyed table. */
+void tg_flow_destroy(struct tg_flow_table *t);
+
+/* Finds the session of the packet's 5-tuple in either direction. Sets
+ * *@from_orig to whether @p was sent by the session's originator. */
+struct tg_session *tg_flow_lookup(const struct tg_flow_table *t,
+				  const struct tg_pkt *p, bool *from_orig);
+
+/* Takes a free entry, zeroed, not yet in the hash or any list. Returns NULL
+ * when the table is full (the caller evicts and retries). */
+struct tg_session *tg_flow_alloc(struct tg_flow_table *t);
+
+/* Links @s, whose orig/resp addresses and ports are set, into the hash and
+ * at the tail of list @timer. */
+void tg_flow_insert(struct tg_flow_table *t, struct tg_session *s,
+		    enum tg_timer timer);
+
+/* Moves @s to the tail of list @timer (its class may change). */
+void tg_flow_touch(struct tg_flow_table *t, struct tg_session *s,
+		   enum tg_timer timer);
+
+/* Unlinks @s from hash and list and returns its entry to the free pool. */
+void tg_flow_remove(struct tg_flow_table *t, struct tg_session *s);
+
+/* Oldest session of list @timer, or NULL. */
+struct tg_session *tg_flow_oldest(const struct tg_flow_table *t,
+				  enum tg_timer timer);
+
+/* Swaps the roles of @s (Zeek's flip) keeping it findable. */
+void tg_flow_flip(struct tg_session *s);
+
+#endif

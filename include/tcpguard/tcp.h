@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-session TCP tracking: the endpoint state machine, sequence and
+ * window bookkeeping, Zeek's history letters and sizes, zero-window
+ * episodes. Pure functions on one struct tg_session; the engine owns the
+ * table and timers and calls these per packet.
+ */
+#ifndef TG_TCP_H
+#define TG_TCP_H
+
+#include <stdbool.h>
+
+#include "tcpguard/decode-t.h"
+#include "tcpguard/session-t.h"
+
+/* Starts session @s from its first packet @p: sets addresses (flipped when
+ * Zeek's likely-server-port rule says so, @flip) and times. */
+void tg_tcp_begin(struct tg_session *s, const struct tg_pkt *p, bool flip);
+
+/* True when @p, a packet of existing session @s, starts a new session on
+ * the same tuple (Zeek IsReuse: a SYN after a close, or with a new ISN). */
+bool tg_tcp_is_reuse(const struct tg_session *s, const struct tg_pkt *p);
+
+/* Processes @p, sent by the originator when @from_orig. Updates @s, which
+ * may flip roles (then the caller's notion of direction is stale). */
+void tg_tcp_step(struct tg_session *s, const struct tg_pkt *p, bool from_orig);
+
+/* Which timer class @s belongs in after its last packet. */
+enum tg_timer tg_tcp_timer(const struct tg_session *s);
+
+/* True when the session has closed for good (both FINs, or a RST, or a
+ * close whose peer never spoke): it only lingers for late packets. */
+bool tg_tcp_closed(const struct tg_session *s);
+
+/* End reason of a session that ends now; @expired tells whether its idle
+ * timer ran out (as opposed to the capture ending). */
+enum tg_end_reason tg_tcp_end_reason(const struct tg_session *s, bool expired);
+
+#endif

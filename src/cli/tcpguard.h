@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command line: one entry per subcommand, each in cmd_<verb>.c.
+ */
+#ifndef TG_CLI_H
+#define TG_CLI_H
+
+int cmd_analyze(int argc, char **argv);
+
+#endif

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The engine: glue between decoder, flow table and TCP tracking, and the
+ * owner of time. Each frame is decoded; a TCP packet finds or creates its
+ * session (Zeek's rules decide who is the originator and when a SYN starts
+ * a new session on the same tuple), is tracked, and moves its session to
+ * the timer class its state calls for. Timers run on packet time only:
+ * before each packet, every session whose deadline has passed ends, so
+ * the same capture always gives the same output.
+ *
+ * Under pressure (table full) one session is ended to make room, chosen
+ * by a fixed rule that protects established sessions from a SYN flood:
+ * the oldest closed (lingering) session first, then the oldest half-open
+ * one (SYN only, then SYN-ACK seen), then half-closed, and only then the
+ * least recently active established session. Each eviction of a session
+ * that had not ended is counted.
+ *
+ * No I/O, no clock, no allocation after tg_engine_new.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpguard/decode.h"
+#include "tcpguard/engine.h"
+#include "tcpguard/flow.h"
+#include "tcpguard/tcp.h"
+
+_Static_assert(sizeof(struct tg_session) <= 256, "session record over budget");
+
+const char *const tg_conn_state_str[TG_CS__COUNT] = {
+	"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0",
+	"RSTRH", "SH", "SHR", "OTH",
+};
+
+const char *const tg_end_reason_str[TG_END__COUNT] = {
+	[TG_END_TCP_FIN] = "tcp-fin",
+	[TG_END_RST_CLIENT] = "tcp-rst-from-client",
+	[TG_END_RST_SERVER] = "tcp-rst-from-server",
+	[TG_END_AGED_OUT] = "aged-out",
+	[TG_END_TCP_REUSE] = "tcp-reuse",
+	[TG_END_OPEN] = "open-at-end",
+	[TG_END_EVICTED] = "evicted",
+};
+
+const char *const tg_timer_str[TG_TIMER__COUNT] = {
+	"tcp-init", "tcp-handshake", "tcp", "tcp-half-closed", "tcp-time-wait",
+};
+
+const char *const tg_ep_state_str[TG_EP__COUNT] = {
+	"inactive", "syn-sent", "syn-ack-sent", "partial", "established",
+	"closed", "reset",
+};
+
+/* Zeek's likely_server_ports with all base protocol scripts loaded. */
+static const uint16_t zeek_server_ports[] = {
+	21, 22, 23, 25, 53, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445,
+	502, 563, 585, 587, 614, 631, 636, 989, 990, 992, 993, 995, 1080,
+	1883, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432, 5900,
+	6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
+};
+
+struct tg_engine {
+	struct tg_engine_cfg cfg;
+	struct tg_flow_table ft;
+	struct tg_stats st;
+	uint64_t now_ns;
+	uint64_t timeout_ns[TG_TIMER__COUNT];
+	uint8_t server_port[65536 / 8];
+};
+
+static const uint32_t default_timeout_s[TG_TIMER__COUNT] = {
+	[TG_TIMER_INIT] = TG_DEFAULT_TIMEOUT_INIT_S,
+	[TG_TIMER_HANDSHAKE] = TG_DEFAULT_TIMEOUT_HANDSHAKE_S,
+	[TG_TIMER_ESTABLISHED] = TG_DEFAULT_TIMEOUT_ESTABLISHED_S,
+	[TG_TIMER_HALF_CLOSED] = TG_DEFAULT_TIMEOUT_HALF_CLOSED_S,
+	[TG_TIMER_TIME_WAIT] = TG_DEFAULT_TIMEOUT_TIME_WAIT_S,
+};
+
+struct tg_engine *tg_engine_new(const struct tg_engine_cfg *cfg)
+{
+	struct tg_engine *e = calloc(1, sizeof(*e));
+	const uint16_t *ports = zeek_server_ports;
+	uint32_t nports = sizeof(zeek_server_ports) / sizeof(zeek_server_ports[0]);
+
+	if (!e)
+		return NULL;
+	e->cfg = *cfg;
+	if (!e->cfg.max_flows)
+		e->cfg.max_flows = TG_DEFAULT_MAX_FLOWS;
+	if (tg_flow_init(&e->ft, e->cfg.max_flows) != 0) {
+		free(e);
+		return NULL;
+	}
+	for (int i = 0; i < TG_TIMER__COUNT; i++) {
+		uint64_t ms = cfg->timeout_ms[i] ? cfg->timeout_ms[i]
+						 : default_timeout_s[i] * 1000ull;
+		e->timeout_ns[i] = ms * 1000000ull;
+	}
+	if (cfg->server_ports) {
+		ports = cfg->server_ports;
+		nports = cfg->n_server_ports;
+	}
+	for (uint32_t i = 0; i < nports; i++)
+		e->server_port[ports[i] / 8] |= (uint8_t)(1u << (ports[i] % 8));
+	e->st.max_flows = e->cfg.max_flows;
+	e->st.session_bytes = sizeof(struct tg_session);
+	return e;
+}
+
+void tg_engine_free(struct tg_engine *e)
+{
+	if (!e)
+		return;
+	tg_flow_destroy(&e->ft);
+	free(e);
+}
+
+const struct tg_stats *tg_engine_stats(const struct tg_engine *e)
+{
+	return &e->st;
+}
+
+static void end_session(struct tg_engine *e, struct tg_session *s,
+			enum tg_end_reason why)
+{
+	s->end = (uint8_t)why;
+	e->st.ended[why]++;
+	e->st.conn_state[tg_session_conn_state(s)]++;
+	if (e->cfg.on_end)
+		e->cfg.on_end(e->cfg.cb_ctx, s);
+	tg_flow_remove(&e->ft, s);
+	e->st.active--;
+}
+
+static uint64_t deadline(const struct tg_engine *e, const struct tg_session *s)
+{
+	/* A SYN with no answer gets a fixed time from the first SYN (PAN-OS
+	 * tcp-init, Zeek's attempt timer); everything else is idle time. */
+	if (s->timer == TG_TIMER_INIT)
+		return s->first_ns + e->timeout_ns[TG_TIMER_INIT];
+	return s->last_ns + e->timeout_ns[s->timer];
+}
+
+static void expire(struct tg_engine *e, uint64_t now)
+{
+	for (int t = 0; t < TG_TIMER__COUNT; t++) {
+		struct tg_session *s;
+
+		while ((s = tg_flow_oldest(&e->ft, (enum tg_timer)t)) &&
+		       deadline(e, s) <= now)
+			end_session(e, s, tg_tcp_end_reason(s, true));
+	}
+}
+
+void tg_engine_advance(struct tg_engine *e, uint64_t now_ns)
+{
+	if (now_ns > e->now_ns)
+		e->now_ns = now_ns;
+	expire(e, e->now_ns);
+}
+
+/* Makes room by the eviction rule in the file comment. */
+static void evict_one(struct tg_engine *e)
+{
+	static const enum tg_timer order[] = {
+		TG_TIMER_TIME_WAIT, TG_TIMER_INIT, TG_TIMER_HANDSHAKE,
+		TG_TIMER_HALF_CLOSED, TG_TIMER_ESTABLISHED,
+	};
+
+	for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		struct tg_session *s = tg_flow_oldest(&e->ft, order[i]);
+
+		if (!s)
+			continue;
+		if (order[i] == TG_TIMER_TIME_WAIT) {
+			end_session(e, s, tg_tcp_end_reason(s, true));
+		} else {
+			e->st.evicted++;
+			end_session(e, s, TG_END_EVICTED);
+		}
+		return;
+	}
+}
+
+static inline bool server_port(const struct tg_engine *e, uint16_t p)
+{
+	return e->server_port[p / 8] & (1u << (p % 8));
+}
+
+/* Zeek WantConnection: a session that starts with anything but a plain SYN
+ * is turned round when its source port looks like a server's. */
+static bool want_flip(const struct tg_engine *e, const struct tg_pkt *p)
+{
+	uint8_t fl = p->tcp_flags;
+
+	if ((fl & TG_TCP_SYN) && !(fl & TG_TCP_ACK))
+		return false;
+	if (!server_port(e, p->sport))
+		return false;
+	if (server_port(e, p->dport))
+		return !(fl & TG_TCP_SYN) && p->sport < p->dport;
+	return true;
+}
+
+static struct tg_session *new_session(struct tg_engine *e, const struct tg_pkt *p)
+{
+	struct tg_session *s = tg_flow_alloc(&e->ft);
+
+	if (!s) {
+		evict_one(e);
+		s = tg_flow_alloc(&e->ft);
+		if (!s)
+			return NULL;
+	}
+	tg_tcp_begin(s, p, want_flip(e, p));
+	tg_flow_insert(&e->ft, s, TG_TIMER_INIT);
+	e->st.sessions++;
+	if (++e->st.active > e->st.active_peak)
+		e->st.active_peak = e->st.active;
+	return s;
+}
+
+void tg_engine_feed_pkt(struct tg_engine *e, const struct tg_pkt *p)
+{
+	struct tg_session *s;
+	bool from_orig = true;
+	enum tg_timer t;
+
+	if (p->ts_ns < e->now_ns)
+		e->st.ts_backwards++;
+	else
+		e->now_ns = p->ts_ns;
+	expire(e, e->now_ns);
+	e->st.tcp_packets++;
+
+	s = tg_flow_lookup(&e->ft, p, &from_orig);
+	if (s && tg_tcp_is_reuse(s, p)) {
+		e->st.reused++;
+		end_session(e, s, tg_tcp_closed(s) ? tg_tcp_end_reason(s, true)
+						   : TG_END_TCP_REUSE);
+		s = NULL;
+	}
+	if (!s) {
+		s = new_session(e, p);
+		if (!s)
+			return;
+		from_orig = memcmp(&s->orig_h, &p->src, sizeof(p->src)) == 0 &&
+			    s->orig_p == p->sport;
+	}
+	tg_tcp_step(s, p, from_orig);
+
+	t = tg_tcp_timer(s);
+	/* Fixed-deadline classes keep their place: re-touching would
+	 * postpone a deadline that counts from the first packet or the close. */
+	if (t != s->timer || (t != TG_TIMER_INIT && t != TG_TIMER_TIME_WAIT))
+		tg_flow_touch(&e->ft, s, t);
+}
+
+enum tg_decode_verdict tg_engine_feed(struct tg_engine *e, int link,
+				      uint64_t ts_ns, uint64_t num,
+				      const uint8_t *data, uint32_t cap_len,
+				      uint32_t wire_len)
+{
+	struct tg_pkt p;
+	enum tg_decode_verdict v;
+
+	p.ts_ns = ts_ns;
+	p.num = num;
+	v = tg_decode(&e->cfg.decode, link, data, cap_len, wire_len, &p);
+	e->st.frames++;
+	e->st.decode[v]++;
+	if (v != TG_DEC_TCP)
+		return v;
+	e->st.tcp_opts[p.opts.verdict]++;
+	tg_engine_feed_pkt(e, &p);
+	return v;
+}
+
+void tg_engine_finish(struct tg_engine *e)
+{
+	for (int t = 0; t < TG_TIMER__COUNT; t++) {
+		struct tg_session *s;
+
+		while ((s = tg_flow_oldest(&e->ft, (enum tg_timer)t)))
+			end_session(e, s, tg_tcp_end_reason(s, false));
+	}
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+char *tg_session_uid(const struct tg_session *s, uint64_t seed, char *buf)
+{
+	static const char b62[] =
+		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	uint64_t w[4], h1, h2;
+
+	/* Derived from what identifies the session, so the same capture
+	 * gives the same uids however it is split across workers. */
+	memcpy(w, s->orig_h.b, 16);
+	memcpy(w + 2, s->resp_h.b, 16);
+	h1 = mix(seed ^ w[0] ^ mix(w[1] ^ mix(s->first_ns)));
+	h2 = mix(h1 ^ w[2] ^ mix(w[3] ^ ((uint64_t)s->orig_p << 16 | s->resp_p)));
+	buf[0] = 'C';
+	for (int i = 1; i <= 17; i++) {
+		uint64_t *h = i <= 9 ? &h1 : &h2;
+
+		buf[i] = b62[*h % 62];
+		*h /= 62;
+	}
+	buf[18] = '\0';
+	return buf;
+}
+
+/* Zeek TCP_Endpoint::Size(). */
+uint64_t tg_session_bytes(const struct tg_session *s, int dir)
+{
+	const struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
+	uint64_t last = ((uint64_t)d->seq_wraps << 32) + d->last_seq;
+	uint64_t ack = ((uint64_t)d->ack_wraps << 32) + d->ack_seq;
+	uint64_t size;
+
+	if (d->prev_state == TG_EP_SYN_SENT && d->state == TG_EP_RESET &&
+	    peer->state == TG_EP_INACTIVE && !(ack == d->isn || ack == d->isn + 1ull))
+		return 0;
+	size = (last > ack ? last : ack) - d->isn;
+	if (size)
+		size--;
+	if ((d->dflags & TG_DF_FIN_SEEN) && size)
+		size--;
+	return size;
+}
+
+static bool hist_is_rstos0(const struct tg_session *s)
+{
+	/* /^\^?S[^HAFGIQ]*R.*$/ over the whole history. */
+	int i = 0;
+
+	if (i < s->hist_len && s->hist[i] == '^')
+		i++;
+	if (i >= s->hist_len || s->hist[i] != 'S')
+		return false;
+	for (i++; i < s->hist_len; i++) {
+		if (s->hist[i] == 'R')
+			return true;
+		if (strchr("HAFGIQ", s->hist[i]))
+			return false;
+	}
+	return false;
+}
+
+enum tg_conn_state tg_session_conn_state(const struct tg_session *s)
+{
+	int os = s->d[0].state, rs = s->d[1].state;
+	bool o_in = os == TG_EP_INACTIVE || os == TG_EP_PARTIAL;
+	bool r_in = rs == TG_EP_INACTIVE || rs == TG_EP_PARTIAL;
+
+	if (rs == TG_EP_RESET) {
+		if (os == TG_EP_SYN_SENT || os == TG_EP_SYN_ACK_SENT ||
+		    (os == TG_EP_RESET && tg_session_bytes(s, 0) == 0 &&
+		     tg_session_bytes(s, 1) == 0))
+			return TG_CS_REJ;
+		return o_in ? TG_CS_RSTRH : TG_CS_RSTR;
+	}
+	if (os == TG_EP_RESET) {
+		if (r_in)
+			return hist_is_rstos0(s) ? TG_CS_RSTOS0 : TG_CS_OTH;
+		return TG_CS_RSTO;
+	}
+	if (rs == TG_EP_CLOSED && os == TG_EP_CLOSED)
+		return TG_CS_SF;
+	if (os == TG_EP_CLOSED)
+		return r_in ? TG_CS_SH : TG_CS_S2;
+	if (rs == TG_EP_CLOSED)
+		return o_in ? TG_CS_SHR : TG_CS_S3;
+	if (os == TG_EP_SYN_SENT && rs == TG_EP_INACTIVE)
+		return TG_CS_S0;
+	if (os == TG_EP_ESTABLISHED && rs == TG_EP_ESTABLISHED)
+		return TG_CS_S1;
+	return TG_CS_OTH;
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The flow table. One array of fixed-size struct tg_session allocated at
+ * start (calloc, so the kernel commits pages only as entries are first
+ * used), a power-of-two bucket array of chain heads, and five intrusive
+ * doubly linked lists, one per timer class, kept in order of last
+ * activity: a packet moves its session to the tail of its class, so the
+ * head of each list is always the next to expire and the first candidate
+ * for eviction. Lookup, insert, touch and remove are O(1); nothing here
+ * allocates after tg_flow_init.
+ *
+ * The hash is symmetric (the sum of one mix per endpoint), so both
+ * directions of a session land in the same bucket without sorting the
+ * tuple first.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpguard/flow.h"
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint64_t endpoint_hash(const struct tg_addr *a, uint16_t port)
+{
+	uint64_t w[2];
+
+	memcpy(w, a->b, 16);
+	return mix64(w[0] ^ mix64(w[1] ^ ((uint64_t)port << 48 | port)));
+}
+
+static inline uint32_t tuple_hash(const struct tg_addr *a, uint16_t pa,
+				  const struct tg_addr *b, uint16_t pb)
+{
+	uint64_t h = endpoint_hash(a, pa) + endpoint_hash(b, pb);
+
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static inline bool addr_eq(const struct tg_addr *x, const struct tg_addr *y)
+{
+	return memcmp(x->b, y->b, 16) == 0;
+}
+
+int tg_flow_init(struct tg_flow_table *t, uint32_t cap)
+{
+	uint32_t nb = 1;
+
+	memset(t, 0, sizeof(*t));
+	if (cap == 0 || cap > (1u << 30))
+		return -EINVAL;
+	/* Two buckets per entry keeps chains short at a full table. */
+	while (nb < cap * 2u && nb < (1u << 31))
+		nb <<= 1;
+	t->s = calloc(cap, sizeof(*t->s));
+	t->bucket = calloc(nb, sizeof(*t->bucket));
+	if (!t->s || !t->bucket) {
+		tg_flow_destroy(t);
+		return -ENOMEM;
+	}
+	t->mask = nb - 1;
+	t->cap = cap;
+	return 0;
+}
+
+void tg_flow_destroy(struct tg_flow_table *t)
+{
+	free(t->s);
+	free(t->bucket);
+	memset(t, 0, sizeof(*t));
+}
+
+struct tg_session *tg_flow_lookup(const struct tg_flow_table *t,
+				  const struct tg_pkt *p, bool *from_orig)
+{
+	uint32_t h = tuple_hash(&p->src, p->sport, &p->dst, p->dport);
+	uint32_t i = t->bucket[h & t->mask];
+
+	while (i) {
+		struct tg_session *s = &t->s[i - 1];
+
+		if (s->orig_p == p->sport && s->resp_p == p->dport &&
+		    addr_eq(&s->orig_h, &p->src) && addr_eq(&s->resp_h, &p->dst)) {
+			*from_orig = true;
+			return s;
+		}
+		if (s->orig_p == p->dport && s->resp_p == p->sport &&
+		    addr_eq(&s->orig_h, &p->dst) && addr_eq(&s->resp_h, &p->src)) {
+			*from_orig = false;
+			return s;
+		}
+		i = s->hnext;
+	}
+	return NULL;
+}
+
+struct tg_session *tg_flow_alloc(struct tg_flow_table *t)
+{
+	struct tg_session *s;
+
+	if (t->free_head) {
+		s = &t->s[t->free_head - 1];
+		t->free_head = s->hnext;
+	} else if (t->high < t->cap) {
+		s = &t->s[t->high++];
+	} else {
+		return NULL;
+	}
+	memset(s, 0, sizeof(*s));
+	t->used++;
+	return s;
+}
+
+static inline uint32_t idx1(const struct tg_flow_table *t, const struct tg_session *s)
+{
+	return (uint32_t)(s - t->s) + 1;
+}
+
+static void list_unlink(struct tg_flow_table *t, struct tg_session *s)
+{
+	struct tg_flow_list *l = &t->list[s->timer];
+
+	if (s->lprev)
+		t->s[s->lprev - 1].lnext = s->lnext;
+	else
+		l->head = s->lnext;
+	if (s->lnext)
+		t->s[s->lnext - 1].lprev = s->lprev;
+	else
+		l->tail = s->lprev;
+	s->lprev = s->lnext = 0;
+	l->count--;
+}
+
+static void list_append(struct tg_flow_table *t, struct tg_session *s,
+			enum tg_timer timer)
+{
+	struct tg_flow_list *l = &t->list[timer];
+	uint32_t i = idx1(t, s);
+
+	s->timer = (uint8_t)timer;
+	s->lnext = 0;
+	s->lprev = l->tail;
+	if (l->tail)
+		t->s[l->tail - 1].lnext = i;
+	else
+		l->head = i;
+	l->tail = i;
+	l->count++;
+}
+
+void tg_flow_insert(struct tg_flow_table *t, struct tg_session *s,
+		    enum tg_timer timer)
+{
+	uint32_t h = tuple_hash(&s->orig_h, s->orig_p, &s->resp_h, s->resp_p);
+	uint32_t *b = &t->bucket[h & t->mask];
+
+	s->hnext = *b;
+	*b = idx1(t, s);
+	list_append(t, s, timer);
+}
+
+void tg_flow_touch(struct tg_flow_table *t, struct tg_session *s,
+		   enum tg_timer timer)
+{
+	/* Already the newest of its class: nothing to move. */
+	if (s->timer == timer && s->lnext == 0)
+		return;
+	list_unlink(t, s);
+	list_append(t, s, timer);
+}
+
+void tg_flow_remove(struct tg_flow_table *t, struct tg_session *s)
+{
+	uint32_t h = tuple_hash(&s->orig_h, s->orig_p, &s->resp_h, s->resp_p);
+	uint32_t *pp = &t->bucket[h & t->mask];
+	uint32_t me = idx1(t, s);
+
+	while (*pp && *pp != me)
+		pp = &t->s[*pp - 1].hnext;
+	if (*pp)
+		*pp = s->hnext;
+	list_unlink(t, s);
+	s->hnext = t->free_head;
+	t->free_head = me;
+	t->used--;
+}
+
+struct tg_session *tg_flow_oldest(const struct tg_flow_table *t,
+				  enum tg_timer timer)
+{
+	uint32_t i = t->list[timer].head;
+
+	return i ? &t->s[i - 1] : NULL;
+}
+
+void tg_flow_flip(struct tg_session *s)
+{
+	struct tg_addr a = s->orig_h;
+	uint16_t p = s->orig_p;
+	struct tg_dir d = s->d[0];
+
+	/* The hash is symmetric, so the bucket stays the same. */
+	s->orig_h = s->resp_h;
+	s->orig_p = s->resp_p;
+	s->resp_h = a;
+	s->resp_p = p;
+	s->d[0] = s->d[1];
+	s->d[1] = d;
+}

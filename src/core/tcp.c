@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP tracking for one session, modelled on Zeek's TCP analyzer so that
+ * conn_state, history and the byte counts in conn.log come out the same:
+ * two endpoints, each with Zeek's state (INACTIVE, SYN_SENT, SYN_ACK_SENT,
+ * PARTIAL, ESTABLISHED, CLOSED, RESET), start/last/ack sequence numbers
+ * with wrap counters, the history letters with Zeek's repeat rules, and a
+ * reassembly shadow that finds content gaps (missed_bytes) without keeping
+ * any payload. On top of that it keeps what Zeek does not: TTL and IP ID
+ * ranges per side, zero-window episodes with their duration and probes,
+ * who closed first and who reset first.
+ *
+ * The per-packet order is Zeek's (TCPSessionAdapter::Process): initialise
+ * the sender, compute its relative sequence, add history, check the
+ * window, update acks and last sequence, run the state machine, account
+ * for gaps the ACK reveals, then note the close. Changing the order
+ * changes the output; tests/data holds the cases that pin it.
+ *
+ * Called by the engine for every TCP packet of a session. Never allocates,
+ * never fails: odd packets are just packets with odd flags.
+ */
+#include <string.h>
+
+#include "tcpguard/tcp.h"
+
+/* Sequence distances beyond which a SYN or RST is not trusted to move the
+ * highest sequence seen (Zeek update_last_seq). */
+#define SEQ_JUMP_MAX 1048576
+/* Gap accounting gives up after this much data above a hole with nothing
+ * acknowledged (Zeek tcp_max_above_hole_without_any_acks). */
+#define ABOVE_HOLE_MAX 16384
+
+static inline int32_t seq_delta(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+static void hist_add(struct tg_session *s, char c)
+{
+	if (s->hist_len < TG_HIST_MAX)
+		s->hist[s->hist_len++] = c;
+	else
+		s->flags |= TG_SF_HIST_TRUNC;
+}
+
+/* Letters from the originator are upper case, from the responder lower. */
+static void hist_dir(struct tg_session *s, int dir, char c)
+{
+	hist_add(s, dir ? (char)(c - 'A' + 'a') : c);
+}
+
+/* Zeek Connection::CheckHistory: adds @c the first time @mask is seen in
+ * this direction; returns whether it had been seen already. */
+static bool hist_check(struct tg_session *s, int dir, uint8_t mask, char c)
+{
+	struct tg_dir *d = &s->d[dir];
+
+	if (!(d->hist_seen & mask)) {
+		d->hist_seen |= mask;
+		hist_dir(s, dir, c);
+		return false;
+	}
+	return true;
+}
+
+/* Zeek ScaledHistoryEntry: the letter at the 1st, 10th, 100th ... event. */
+static void hist_scaled(struct tg_session *s, int dir, uint32_t count, char c)
+{
+	while (count >= 10 && count % 10 == 0)
+		count /= 10;
+	if (count == 1)
+		hist_dir(s, dir, c);
+}
+
+static inline uint16_t sat16_inc(uint16_t v)
+{
+	return v == UINT16_MAX ? v : (uint16_t)(v + 1);
+}
+
+/* Zeek get_relative_seq: @cur relative to the endpoint's start, in a
+ * 64-bit space using the wrap count that belongs with @last. */
+static uint64_t rel_seq(const struct tg_dir *d, uint32_t cur, uint32_t last,
+			uint32_t wraps, bool *underflow)
+{
+	int32_t delta = seq_delta(cur, last);
+
+	if (delta < 0 && wraps && cur > last)
+		wraps--;
+	else if (delta > 0 && cur < last)
+		wraps++;
+	if (wraps == 0) {
+		int32_t r = seq_delta(cur, d->isn);
+
+		if (r < 0)
+			*underflow = true;
+		return (uint64_t)(int64_t)r;
+	}
+	return ((uint64_t)wraps << 32) + cur - d->isn;
+}
+
+static inline uint64_t last64(const struct tg_dir *d)
+{
+	return ((uint64_t)d->seq_wraps << 32) + d->last_seq;
+}
+
+static inline uint64_t ack64(const struct tg_dir *d)
+{
+	return ((uint64_t)d->ack_wraps << 32) + d->ack_seq;
+}
+
+static void set_state(struct tg_dir *d, enum tg_ep_state st)
+{
+	if (d->state != st) {
+		d->prev_state = d->state;
+		d->state = (uint8_t)st;
+	}
+}
+
+static void init_seqs(struct tg_dir *d, uint32_t start, uint32_t last)
+{
+	d->isn = start;
+	d->ack_seq = start;
+	d->last_seq = last;
+	d->reassem = start + 1;
+}
+
+/* Zeek init_endpoint: (re)initialise the sender's sequence space from this
+ * packet, depending on its state before the packet. */
+static void init_endpoint(struct tg_dir *d, uint8_t fl, uint32_t seq,
+			  uint32_t end_seq)
+{
+	bool syn = fl & TG_TCP_SYN;
+
+	switch (d->state) {
+	case TG_EP_INACTIVE:
+		if (syn)
+			init_seqs(d, seq, end_seq);
+		else
+			init_seqs(d, seq - 1, seq);
+		break;
+	case TG_EP_SYN_SENT:
+	case TG_EP_SYN_ACK_SENT:
+		if (syn && seq != d->isn)
+			init_seqs(d, seq, end_seq);
+		break;
+	case TG_EP_ESTABLISHED:
+	case TG_EP_PARTIAL:
+		if (syn)
+			init_seqs(d, seq, end_seq);
+		break;
+	case TG_EP_RESET:
+		if (syn && d->prev_state == TG_EP_INACTIVE)
+			init_seqs(d, seq, end_seq);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Zeek update_history. */
+static void update_history(struct tg_session *s, int dir, uint8_t fl,
+			   uint64_t rel, uint32_t len)
+{
+	struct tg_dir *d = &s->d[dir];
+	bool syn = fl & TG_TCP_SYN, fin = fl & TG_TCP_FIN, rst = fl & TG_TCP_RST;
+	int bits = syn + fin + rst;
+
+	if (bits > 1) {
+		if (fin && rst)
+			hist_check(s, dir, TG_HS_FINRST, 'I');
+		else
+			hist_check(s, dir, TG_HS_MULTI, 'Q');
+	} else if (syn) {
+		char c = (fl & TG_TCP_ACK) ? 'H' : 'S';
+
+		if (hist_check(s, dir, TG_HS_SYN, c) && (uint32_t)rel != d->hist_syn)
+			hist_dir(s, dir, c);
+		d->hist_syn = (uint32_t)rel;
+	} else if (fin) {
+		/* A FIN's sequence position is after its data. */
+		uint32_t at = (uint32_t)(rel + len);
+
+		if (hist_check(s, dir, TG_HS_FIN, 'F') && at + 1 != d->fin_rel)
+			hist_dir(s, dir, 'F');
+	} else if (rst) {
+		if (hist_check(s, dir, TG_HS_RST, 'R') && (uint32_t)rel != d->hist_rst)
+			hist_dir(s, dir, 'R');
+		d->hist_rst = (uint32_t)rel;
+	} else if (len) {
+		hist_check(s, dir, TG_HS_DATA, 'D');
+	} else if (fl & TG_TCP_ACK) {
+		hist_check(s, dir, TG_HS_ACK, 'A');
+	}
+}
+
+static inline uint32_t rel_ms(const struct tg_session *s, uint64_t ts)
+{
+	uint64_t ms = ts > s->first_ns ? (ts - s->first_ns) / 1000000u : 0;
+
+	return ms > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)ms;
+}
+
+static void zw_close(struct tg_session *s, struct tg_dir *d, uint64_t ts)
+{
+	if (!(d->dflags & TG_DF_ZW_OPEN))
+		return;
+	d->zw_total_ms += rel_ms(s, ts) - d->zw_start_ms;
+	d->dflags &= (uint8_t)~TG_DF_ZW_OPEN;
+}
+
+/* Zeek update_window (the W letter) plus zero-window episodes: an episode
+ * opens with a zero window and closes when the same side opens it again;
+ * segments the peer sends meanwhile with at most one byte are probes. */
+static void update_window(struct tg_session *s, int dir, const struct tg_pkt *p)
+{
+	struct tg_dir *d = &s->d[dir];
+	struct tg_dir *peer = &s->d[!dir];
+	bool rst = p->tcp_flags & TG_TCP_RST;
+
+	if (p->win == 0 && !rst && peer->state != TG_EP_CLOSED &&
+	    d->state != TG_EP_RESET) {
+		d->zw_adv = sat16_inc(d->zw_adv);
+		hist_scaled(s, dir, d->zw_adv, 'W');
+	}
+	if (rst)
+		return;
+	if (p->win == 0 && !(p->tcp_flags & TG_TCP_SYN)) {
+		if (!(d->dflags & TG_DF_ZW_OPEN)) {
+			d->dflags |= TG_DF_ZW_OPEN;
+			d->zw_start_ms = rel_ms(s, p->ts_ns);
+			d->zw_episodes = sat16_inc(d->zw_episodes);
+		}
+	} else if (p->win) {
+		zw_close(s, d, p->ts_ns);
+	}
+	if ((peer->dflags & TG_DF_ZW_OPEN) && p->payload_len <= 1 &&
+	    !(p->tcp_flags & (TG_TCP_SYN | TG_TCP_FIN)) &&
+	    (p->payload_len == 1 || p->seq == d->last_seq - 1))
+		d->zw_probes = sat16_inc(d->zw_probes);
+}
+
+/* Zeek update_last_seq; returns the distance the segment end moved. */
+static int32_t update_last_seq(struct tg_session *s, int dir, uint32_t end_seq,
+			       uint8_t fl, uint32_t len)
+{
+	struct tg_dir *d = &s->d[dir];
+	int32_t delta = seq_delta(end_seq, d->last_seq);
+
+	if ((fl & (TG_TCP_SYN | TG_TCP_RST)) &&
+	    (delta > SEQ_JUMP_MAX || delta < -SEQ_JUMP_MAX))
+		return delta;
+	if ((fl & TG_TCP_FIN) && d->last_seq == d->isn + 1) {
+		/* First FIN right after the SYN: trust it even if backwards. */
+	} else if (d->state == TG_EP_RESET) {
+		return delta;
+	} else if (delta <= 0) {
+		if (len > 0) {
+			d->rxmit++;
+			hist_scaled(s, dir, d->rxmit, 'T');
+		}
+		return delta;
+	}
+	if (end_seq < d->last_seq)
+		d->seq_wraps++;
+	d->last_seq = end_seq;
+	return delta;
+}
+
+static void flip_roles(struct tg_session *s)
+{
+	struct tg_addr a = s->orig_h;
+	uint16_t port = s->orig_p;
+	struct tg_dir d = s->d[0];
+	uint8_t seen0 = s->d[0].hist_seen, seen1 = s->d[1].hist_seen;
+
+	s->orig_h = s->resp_h;
+	s->orig_p = s->resp_p;
+	s->resp_h = a;
+	s->resp_p = port;
+	s->d[0] = s->d[1];
+	s->d[1] = d;
+	/* Zeek keeps its seen-letter mask by role, not by endpoint. */
+	s->d[0].hist_seen = seen0;
+	s->d[1].hist_seen = seen1;
+	s->flags ^= TG_SF_FLIPPED;
+	s->flags = (uint8_t)((s->flags & ~(TG_SF_ORIG_CLOSED_FIRST | TG_SF_RESP_CLOSED_FIRST |
+					  TG_SF_RST_ORIG_FIRST | TG_SF_RST_RESP_FIRST)) |
+			     (s->flags & TG_SF_ORIG_CLOSED_FIRST ? TG_SF_RESP_CLOSED_FIRST : 0) |
+			     (s->flags & TG_SF_RESP_CLOSED_FIRST ? TG_SF_ORIG_CLOSED_FIRST : 0) |
+			     (s->flags & TG_SF_RST_ORIG_FIRST ? TG_SF_RST_RESP_FIRST : 0) |
+			     (s->flags & TG_SF_RST_RESP_FIRST ? TG_SF_RST_ORIG_FIRST : 0));
+	hist_add(s, '^');
+}
+
+/* The state machine (Zeek UpdateStateMachine and its helpers), switched
+ * on the sender's state before this packet. Returns whether the packet
+ * closes the sender's side (Zeek do_close). May flip roles. */
+static bool update_state(struct tg_session *s, int *dirp, uint8_t fl,
+			 uint32_t seq, uint32_t len)
+{
+	int dir = *dirp;
+	struct tg_dir *d = &s->d[dir];
+	struct tg_dir *peer = &s->d[!dir];
+	bool syn = fl & TG_TCP_SYN, fin = fl & TG_TCP_FIN, rst = fl & TG_TCP_RST;
+	bool ack = fl & TG_TCP_ACK;
+	bool do_close = false;
+
+	switch (d->state) {
+	case TG_EP_INACTIVE:
+		if (syn) {
+			if (dir == 0) {
+				set_state(d, ack ? TG_EP_SYN_ACK_SENT : TG_EP_SYN_SENT);
+			} else {
+				if (!ack && peer->state == TG_EP_SYN_ACK_SENT &&
+				    seq == d->isn) {
+					/* SYN answering a SYN-ACK: the roles were
+					 * the wrong way round. */
+					flip_roles(s);
+					dir = *dirp = 0;
+					d = &s->d[0];
+					peer = &s->d[1];
+					set_state(peer, TG_EP_ESTABLISHED);
+				}
+				if (peer->state == TG_EP_SYN_SENT)
+					set_state(peer, TG_EP_ESTABLISHED);
+				set_state(d, TG_EP_ESTABLISHED);
+			}
+		}
+		if (fin) {
+			set_state(d, TG_EP_CLOSED);
+			do_close = true;
+		}
+		if (rst) {
+			set_state(d, TG_EP_RESET);
+			do_close = true;
+		}
+		if (d->state == TG_EP_INACTIVE) {
+			if (dir == 1 && len == 0 && s->d[0].state == TG_EP_SYN_SENT)
+				break;
+			if (ack && peer->state == TG_EP_ESTABLISHED) {
+				set_state(d, TG_EP_ESTABLISHED);
+				d->dflags &= (uint8_t)~TG_DF_PARTIAL;
+				peer->dflags &= (uint8_t)~TG_DF_PARTIAL;
+			} else {
+				set_state(d, TG_EP_PARTIAL);
+			}
+		}
+		break;
+	case TG_EP_SYN_SENT:
+	case TG_EP_SYN_ACK_SENT:
+		if (fin) {
+			set_state(d, TG_EP_CLOSED);
+			do_close = true;
+		}
+		if (rst) {
+			set_state(d, TG_EP_RESET);
+			do_close = true;
+		}
+		break;
+	case TG_EP_ESTABLISHED:
+	case TG_EP_PARTIAL:
+		if (syn && d->state == TG_EP_PARTIAL && peer->state == TG_EP_INACTIVE && !ack)
+			set_state(d, TG_EP_SYN_SENT);
+		if (fin && !rst) {
+			set_state(d, TG_EP_CLOSED);
+			if (peer->state == TG_EP_RESET && peer->prev_state == TG_EP_CLOSED)
+				set_state(peer, TG_EP_CLOSED);
+			do_close = true;
+		}
+		if (rst) {
+			set_state(d, TG_EP_RESET);
+			do_close = true;
+		}
+		break;
+	case TG_EP_CLOSED:
+		if (rst && peer->state != TG_EP_CLOSED) {
+			set_state(d, TG_EP_RESET);
+			if (!(d->dflags & TG_DF_DID_CLOSE))
+				do_close = true;
+		}
+		break;
+	default:
+		break;
+	}
+	return do_close;
+}
+
+static inline bool is_clean(const struct tg_dir *d)
+{
+	return d->state == TG_EP_ESTABLISHED ||
+	       (d->state == TG_EP_CLOSED && d->prev_state == TG_EP_ESTABLISHED);
+}
+
+/* Zeek's reassembler, reduced to what conn.log needs: data delivered in
+ * order advances @reassem; an ACK from the peer beyond it reveals a gap,
+ * less the bytes already seen out of order above the hole. */
+static void ack_received(struct tg_session *s, int dir, uint32_t ack)
+{
+	struct tg_dir *d = &s->d[dir];
+	uint32_t up_to = ack;
+	int32_t hole;
+
+	if ((d->dflags & TG_DF_FIN_SEEN) && seq_delta(up_to, d->isn + d->fin_rel) >= 0)
+		up_to = d->isn + d->fin_rel - 1;
+	hole = seq_delta(up_to, d->reassem);
+	if (hole <= 0)
+		return;
+	/* The ACK of the faked ISN+1 on a midstream pickup is no gap. */
+	if ((d->dflags & TG_DF_PARTIAL) && seq_delta(up_to, d->isn) <= 2) {
+		d->reassem = up_to;
+		return;
+	}
+	if (!(d->dflags & TG_DF_GAP_OFF)) {
+		uint32_t seen = d->above < (uint32_t)hole ? d->above : (uint32_t)hole;
+		uint32_t missing = (uint32_t)hole - seen;
+
+		if (missing && is_clean(d) && is_clean(&s->d[!dir])) {
+			d->gaps = sat16_inc(d->gaps);
+			hist_scaled(s, dir, d->gaps, 'G');
+			d->missed += missing;
+		}
+		d->above -= seen;
+	}
+	d->reassem = up_to;
+}
+
+/* Payload that was fully captured enters the reassembly shadow. */
+static void data_sent(struct tg_dir *d, uint32_t seq, uint32_t len)
+{
+	int32_t off = seq_delta(seq, d->reassem);
+
+	if (off <= 0) {
+		if ((int64_t)off + len > 0) {
+			uint32_t adv = (uint32_t)((int64_t)off + len);
+
+			d->reassem += adv;
+			d->above = d->above > adv ? d->above - adv : 0;
+		}
+		return;
+	}
+	d->above += len;
+	if (d->above > ABOVE_HOLE_MAX && seq_delta(d->ack_seq, d->isn + 1) <= 0)
+		d->dflags |= TG_DF_GAP_OFF;
+}
+
+void tg_tcp_begin(struct tg_session *s, const struct tg_pkt *p, bool flip)
+{
+	s->orig_h = p->src;
+	s->resp_h = p->dst;
+	s->orig_p = p->sport;
+	s->resp_p = p->dport;
+	s->first_ns = p->ts_ns;
+	s->last_ns = p->ts_ns;
+	for (int i = 0; i < 2; i++) {
+		s->d[i].wscale = 0xff;
+		s->d[i].ttl_min = 0xff;
+	}
+	if (flip)
+		flip_roles(s);
+}
+
+bool tg_tcp_is_reuse(const struct tg_session *s, const struct tg_pkt *p)
+{
+	const struct tg_dir *o = &s->d[0], *r = &s->d[1];
+	const struct tg_dir *conn_orig = o;
+
+	if (!(p->tcp_flags & TG_TCP_SYN))
+		return false;
+	if (p->tcp_flags & TG_TCP_ACK) {
+		if (o->state != TG_EP_INACTIVE)
+			return false;
+		conn_orig = r;
+	}
+	if (!(o->dflags & TG_DF_DID_CLOSE) && !(r->dflags & TG_DF_DID_CLOSE)) {
+		if (p->seq == conn_orig->isn)
+			return false;
+		if (!(p->tcp_flags & TG_TCP_ACK) && conn_orig->state == TG_EP_SYN_ACK_SENT &&
+		    r->state == TG_EP_INACTIVE && p->seq == r->isn)
+			return false;
+	}
+	return true;
+}
+
+static void note_close(struct tg_session *s, int dir, bool rst)
+{
+	if (!(s->flags & (TG_SF_ORIG_CLOSED_FIRST | TG_SF_RESP_CLOSED_FIRST)))
+		s->flags |= dir ? TG_SF_RESP_CLOSED_FIRST : TG_SF_ORIG_CLOSED_FIRST;
+	if (rst && !(s->flags & (TG_SF_RST_ORIG_FIRST | TG_SF_RST_RESP_FIRST)))
+		s->flags |= dir ? TG_SF_RST_RESP_FIRST : TG_SF_RST_ORIG_FIRST;
+}
+
+/* The "SYN-ACK, then ACK or data" flip (Zeek >= 5.1): a connection whose
+ * only history is a SYN-ACK from the originator has its roles reversed
+ * once either side sends a plain ACK or data, and history becomes "^h". */
+static bool synack_flip(struct tg_session *s, const struct tg_pkt *p)
+{
+	if (s->hist_len != 1 || s->hist[0] != 'H')
+		return false;
+	if (p->tcp_flags & (TG_TCP_SYN | TG_TCP_FIN | TG_TCP_RST))
+		return false;
+	if (!(p->tcp_flags & TG_TCP_ACK) && p->payload_len == 0)
+		return false;
+	s->hist_len = 0;
+	flip_roles(s);
+	s->d[0].hist_seen = 0;
+	s->d[1].hist_seen = TG_HS_SYN;
+	hist_add(s, 'h');
+	return true;
+}
+
+void tg_tcp_step(struct tg_session *s, const struct tg_pkt *p, bool from_orig)
+{
+	int dir = from_orig ? 0 : 1;
+	struct tg_dir *d, *peer;
+	uint8_t fl = p->tcp_flags;
+	uint32_t len = p->payload_len;
+	uint32_t seg_len, end_seq;
+	uint64_t rel;
+	bool underflow = false, do_close;
+	bool syn = fl & TG_TCP_SYN, fin = fl & TG_TCP_FIN, rst = fl & TG_TCP_RST;
+
+	/* A bad checksum drops the packet after counting it (Zeek 'C'). */
+	if (p->csum_checked && !p->csum_ok) {
+		d = &s->d[dir];
+		d->csum_bad = sat16_inc(d->csum_bad);
+		hist_scaled(s, dir, d->csum_bad, 'C');
+		return;
+	}
+	if (synack_flip(s, p))
+		dir = !dir;
+	d = &s->d[dir];
+	peer = &s->d[!dir];
+
+	seg_len = len + syn + fin;
+	if (rst)
+		seg_len -= len;
+	end_seq = p->seq + seg_len;
+
+	init_endpoint(d, fl, p->seq, end_seq);
+	rel = rel_seq(d, p->seq, d->last_seq, d->seq_wraps, &underflow);
+	update_history(s, dir, fl, rel, len);
+	update_window(s, dir, p);
+	if (!((s->d[0].dflags & TG_DF_DID_CLOSE) && (s->d[1].dflags & TG_DF_DID_CLOSE)))
+		s->last_ns = p->ts_ns;
+	else
+		s->flags |= TG_SF_LAST_FROZEN;
+
+	if (syn && (p->opts.present & TG_OPT_HAS_WSCALE))
+		d->wscale = p->opts.wscale;
+	if (fin) {
+		d->dflags |= TG_DF_FIN_SEEN;
+		d->fin_rel = (uint32_t)(rel + seg_len);
+	}
+	if (fl & TG_TCP_ACK) {
+		if (peer->state == TG_EP_INACTIVE) {
+			init_seqs(peer, p->ack - 1, p->ack - 1);
+		} else if (!rst) {
+			int32_t da = seq_delta(p->ack, peer->ack_seq);
+
+			if (!(p->ack == 0 && da > SEQ_JUMP_MAX) && da > 0) {
+				if (p->ack < peer->ack_seq)
+					peer->ack_wraps++;
+				peer->ack_seq = p->ack;
+			}
+		}
+	}
+	update_last_seq(s, dir, end_seq, fl, len);
+
+	/* The first packet of each side decides Zeek's partial flag. */
+	if (!(d->dflags & TG_DF_SENT)) {
+		if (dir == 0 ? (!syn || (fl & TG_TCP_ACK)) : !syn)
+			d->dflags |= TG_DF_PARTIAL;
+	}
+	do_close = update_state(s, &dir, fl, p->seq, len);
+	d = &s->d[dir];
+	peer = &s->d[!dir];
+
+	if ((fl & TG_TCP_ACK) && peer->state != TG_EP_INACTIVE)
+		ack_received(s, !dir, p->ack);
+	if (len > 0 && !rst && !underflow && p->payload_cap >= len)
+		data_sent(d, syn ? p->seq + 1 : p->seq, len);
+	if (do_close) {
+		d->dflags |= TG_DF_DID_CLOSE;
+		note_close(s, dir, rst);
+	} else if (rst) {
+		note_close(s, dir, true);
+	}
+
+	d->dflags |= TG_DF_SENT;
+	d->flags_seen |= fl;
+	d->pkts++;
+	tg_dir_add_ip_bytes(d, p->ip_len);
+	d->ipid_last = p->ip_id;
+	if (p->ttl < d->ttl_min)
+		d->ttl_min = p->ttl;
+	if (p->ttl > d->ttl_max)
+		d->ttl_max = p->ttl;
+}
+
+bool tg_tcp_closed(const struct tg_session *s)
+{
+	const struct tg_dir *o = &s->d[0], *r = &s->d[1];
+	bool oc = o->dflags & TG_DF_DID_CLOSE, rc = r->dflags & TG_DF_DID_CLOSE;
+
+	if (o->state == TG_EP_RESET || r->state == TG_EP_RESET)
+		return oc || rc;
+	if (oc && rc)
+		return true;
+	/* A close whose peer never said anything is complete (Zeek
+	 * ConnectionClosed: peer INACTIVE). */
+	return (oc && r->state == TG_EP_INACTIVE) || (rc && o->state == TG_EP_INACTIVE);
+}
+
+enum tg_timer tg_tcp_timer(const struct tg_session *s)
+{
+	const struct tg_dir *o = &s->d[0], *r = &s->d[1];
+
+	if (tg_tcp_closed(s))
+		return TG_TIMER_TIME_WAIT;
+	if ((o->dflags | r->dflags) & TG_DF_DID_CLOSE)
+		return TG_TIMER_HALF_CLOSED;
+	if (r->state == TG_EP_INACTIVE &&
+	    (o->state == TG_EP_SYN_SENT || o->state == TG_EP_SYN_ACK_SENT ||
+	     o->state == TG_EP_INACTIVE))
+		return TG_TIMER_INIT;
+	if (o->state == TG_EP_SYN_SENT || o->state == TG_EP_SYN_ACK_SENT ||
+	    r->state == TG_EP_SYN_SENT || r->state == TG_EP_SYN_ACK_SENT)
+		return TG_TIMER_HANDSHAKE;
+	return TG_TIMER_ESTABLISHED;
+}
+
+enum tg_end_reason tg_tcp_end_reason(const struct tg_session *s, bool expired)
+{
+	/* PAN-OS priority: a reset outranks a FIN, a FIN outranks ageing. */
+	if (s->flags & TG_SF_RST_ORIG_FIRST)
+		return TG_END_RST_CLIENT;
+	if (s->flags & TG_SF_RST_RESP_FIRST)
+		return TG_END_RST_SERVER;
+	if (tg_tcp_closed(s))
+		return TG_END_TCP_FIN;
+	if (!expired)
+		return TG_END_OPEN;
+	if ((s->d[0].dflags | s->d[1].dflags) & TG_DF_FIN_SEEN)
+		return TG_END_TCP_FIN;
+	return TG_END_AGED_OUT;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Output sinks behind one ops table: JSON lines, Zeek conn.log (TSV) and
+ * the text summary. The CLI opens the sinks the user asked for and passes
+ * every ended session to each; sinks own their FILE and any aggregation
+ * state, never the session (borrowed for one call).
+ */
+#ifndef TG_SINK_H
+#define TG_SINK_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tcpguard/engine-t.h"
+
+struct tg_sink;
+
+struct tg_sink_ops {
+	const char *name;
+	void (*session)(struct tg_sink *k, const struct tg_session *s);
+	/* Writes trailers / the report; returns 0 or -errno on write error. */
+	int (*finish)(struct tg_sink *k, const struct tg_stats *st);
+	void (*free)(struct tg_sink *k);
+};
+
+struct tg_sink {
+	const struct tg_sink_ops *ops;
+	FILE *f;
+	const char *path;
+	int owns_file;          /* close f on free */
+	uint64_t uid_seed;
+	void *priv;
+};
+
+/* Opens @path ("-" is stdout) for writing. Returns 0 or -errno. */
+int tg_sink_open_file(struct tg_sink *k, const char *path);
+int tg_sink_json_new(struct tg_sink *k, const char *path, uint64_t seed);
+int tg_sink_zeek_new(struct tg_sink *k, const char *path, uint64_t seed);
+/* @top: how many reset senders to list. */
+int tg_sink_report_new(struct tg_sink *k, FILE *f, unsigned top);
+
+/* Reopens the file under the same path (log rotation); 0 or -errno. */
+int tg_sink_reopen(struct tg_sink *k);
+
+void tg_sink_free(struct tg_sink *k);
+
+/* Helpers shared by the sinks. */
+void tg_fmt_time(char *buf, size_t len, uint64_t ns);  /* seconds.micro */
+
+#endif

@@ -1,0 +1,25 @@
+#!/bin/bash
+# Regenerate every capture in tests/data/ (root; needs tcpdump, iproute2,
+# nftables, ethtool, /usr/bin/python3). Each scenario creates and removes its
+# own tgs-<name>-c / tgs-<name>-s network namespaces; nothing leaves them.
+set -euo pipefail
+cd "$(dirname "$0")"
+scenarios=(graceful closed-port rst-from-client rst-from-server syn-unanswered
+    half-close zero-window retransmissions port-reuse ipv6 vlan demo)
+if [ $# -gt 0 ]; then scenarios=("$@"); fi
+fail=0
+for s in "${scenarios[@]}"; do
+    if ! ./"$s".sh; then
+        echo "make-all: $s FAILED" >&2
+        fail=1
+    fi
+done
+left=$(ip netns list | grep -c '^tgs-' || true)
+if [ "$left" -ne 0 ]; then
+    echo "make-all: $left tgs-* namespaces left behind" >&2
+    fail=1
+fi
+if [ $fail -eq 0 ] && [ $# -eq 0 ]; then
+    /usr/bin/python3 ./verify.py || fail=1
+fi
+exit $fail
