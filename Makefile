@@ -84,7 +84,11 @@ test-san:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-san CFLAGS="$(SAN_FLAGS)" \
 		test-unit test-golden test-peer
 
+# Every suite appends "NAME: N passed, M failed" to $(TG_RESULTS); the
+# summary adds them up. A failing suite stops the run.
+test: export TG_RESULTS = $(CURDIR)/build/test-results.txt
 test: deps
+	@mkdir -p build && rm -f $(TG_RESULTS)
 	$(Q)$(MAKE) --no-print-directory test-unit test-golden test-peer
 	$(Q)$(MAKE) --no-print-directory test-san
 	$(Q)tests/summary.sh

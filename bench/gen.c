@@ -30,8 +30,14 @@
  * fixed pattern whose running 16-bit sums are precomputed, so a segment
  * costs a sum over its pseudo-header and header only.
  *
- * Records go into a large buffer flushed with fwrite, about 1.3 GB at over
- * 100 MB/s on one core. A one-line summary goes to stderr at the end.
+ * Records are built in place in an 8 MiB buffer flushed with fwrite; the
+ * default capture (about 10.8 M packets, 1.37 GB, 135 s of traffic with
+ * about 43 k sessions open at once) takes about 4 s on one core. A one-line
+ * summary goes to stderr at the end.
+ *
+ * Addresses: clients 10.0.0.0/8 and fd00:0:c::/64, servers 172.16.0.0/12
+ * and fd00:0:5::/64, flood sources 198.18.0.0/15 against 172.16.0.1:80,
+ * scanner 203.0.113.66 against ports 1..N of 172.16.0.2.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -328,7 +334,8 @@ static void pat_init(void)
 	for (unsigned int i = 0; i < PAT_SIZE; i += 8) {
 		uint64_t v = splitmix64(&x);
 
-		memcpy(pat + i, &v, 8);
+		for (unsigned int j = 0; j < 8; j++)
+			pat[i + j] = (uint8_t)(v >> (8 * j));
 	}
 	pat_sum[0] = 0;
 	for (unsigned int n = 1; n <= PAT_SIZE; n++) {
@@ -357,8 +364,8 @@ static int emit(struct gen *g, const struct pkt *p)
 	put_le32(r + 12, frame);
 
 	/* Client-to-server frames cross the tap from router A to router B. */
-	memcpy(r + 16, p->flow & 0x80000000u ? mac_a : mac_b, 6);
-	memcpy(r + 22, p->flow & 0x80000000u ? mac_b : mac_a, 6);
+	memcpy(r + 16, p->flow & 0x80000000u ? mac_b : mac_a, 6);	/* dst */
+	memcpy(r + 22, p->flow & 0x80000000u ? mac_a : mac_b, 6);	/* src */
 	put_be16(r + 28, p->v6 ? 0x86dd : 0x0800);
 
 	ip = r + 30;
@@ -559,7 +566,8 @@ static int sess_start(struct gen *g)
 		uint64_t iid = rng_next(r);
 
 		memcpy(s->caddr, pfx, 8);
-		memcpy(s->caddr + 8, &iid, 8);
+		for (int j = 0; j < 8; j++)
+			s->caddr[8 + j] = (uint8_t)(iid >> (8 * j));
 	} else {
 		uint32_t a = rng_next(r) >> 40;
 
@@ -1217,7 +1225,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *v)
 	if (!s || !*s || *s == '-')
 		return -EINVAL;
 	errno = 0;
-	x = strtoull(s, &end, 0);
+	x = strtoull(s, &end, 10);
 	if (errno || *end || x > max)
 		return -EINVAL;
 	*v = x;

@@ -13,8 +13,8 @@ set -u
 bin=${1:?usage: peer.sh TCPGUARD}
 root=$(cd "$(dirname "$0")/.." && pwd)
 peer=${TG_PEER_DIR:-$root/../shared/peer}
-min_cs=${TG_PEER_MIN_CONN_STATE:-95}
-min_hist=${TG_PEER_MIN_HISTORY:-90}
+min_cs=${TG_PEER_MIN_CONN_STATE:-99}
+min_hist=${TG_PEER_MIN_HISTORY:-98}
 
 if [ ! -f "$peer/index.tsv" ]; then
 	echo "peer: skipped: no Zeek peer suite at $peer"

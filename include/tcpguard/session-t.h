@@ -127,6 +127,7 @@ struct tg_dir {
 #define TG_SF_LAST_FROZEN 0x10  /* both sides closed: duration stops */
 #define TG_SF_RST_ORIG_FIRST 0x20 /* the first RST came from the originator */
 #define TG_SF_RST_RESP_FIRST 0x40
+#define TG_SF_CLOSE_DONE  0x80  /* a close completed it (Zeek close_complete) */
 
 struct tg_session {
 	/* Identity: addresses and ports in originator/responder order. */
@@ -145,6 +146,7 @@ struct tg_session {
 	uint8_t end;            /* enum tg_end_reason, set when it ends */
 	uint8_t hist_len;
 	char hist[TG_HIST_MAX]; /* not NUL-terminated: hist_len says */
+	uint32_t close_ms;      /* when TG_SF_CLOSE_DONE was set, from first_ns */
 	struct tg_dir d[2];     /* [0] originator, [1] responder */
 };
 

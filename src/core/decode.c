@@ -256,6 +256,31 @@ static enum tg_decode_verdict dec_tcp(struct cursor *c, struct tg_pkt *out,
 	return TG_DEC_TCP;
 }
 
+/* Teredo (RFC 4380 §5.1.1): optional authentication and origin indication
+ * headers, then an IPv6 packet that fills the rest of the datagram exactly.
+ * Relays use any port, so off port 3544 that exact fit is the test. */
+static enum tg_decode_verdict dec_teredo(struct cursor *c, struct tg_pkt *out,
+					 uint32_t udp_len, bool on_port)
+{
+	uint32_t off = 0;
+
+	if (c->cap >= 4 && rd16(c->p) == 0x0001) {
+		off = 13u + c->p[2] + c->p[3];
+		if (c->cap < off)
+			return on_port ? TG_DEC_TRUNC_TUNNEL : TG_DEC_NOT_TCP;
+	}
+	if (c->cap >= off + 8 && rd16(c->p + off) == 0x0000)
+		off += 8;
+	if (c->cap < off + 40 || (c->p[off] >> 4) != 6)
+		return TG_DEC_NOT_TCP;
+	if (off + 40 + rd16(c->p + off + 4) != udp_len)
+		return TG_DEC_NOT_TCP;
+	skip(c, off);
+	c->depth++;
+	out->tunnel_depth++;
+	return dec_ip(c, out);
+}
+
 static enum tg_decode_verdict dec_udp(struct cursor *c, struct tg_pkt *out,
 				      uint32_t ip_payload)
 {
@@ -322,26 +347,8 @@ static enum tg_decode_verdict dec_udp(struct cursor *c, struct tg_pkt *out,
 		out->tunnel_depth++;
 		return dec_ip(c, out);
 	}
-	if (dport == PORT_TEREDO || sport == PORT_TEREDO) {
-		/* RFC 4380 §5.1.1: optional authentication and origin
-		 * indication headers, then an IPv6 packet. */
-		if (c->cap >= 4 && rd16(c->p) == 0x0001) {
-			uint32_t alen;
-
-			alen = 13u + c->p[2] + c->p[3];
-			if (c->cap < alen)
-				return TG_DEC_TRUNC_TUNNEL;
-			skip(c, alen);
-		}
-		if (c->cap >= 8 && rd16(c->p) == 0x0000)
-			skip(c, 8);
-		if (c->cap < 40 || (c->p[0] >> 4) != 6)
-			return TG_DEC_NOT_TCP;
-		c->depth++;
-		out->tunnel_depth++;
-		return dec_ip(c, out);
-	}
-	return TG_DEC_NOT_TCP;
+	return dec_teredo(c, out, ip_payload - 8,
+			  dport == PORT_TEREDO || sport == PORT_TEREDO);
 }
 
 /* After the IP header: the transport protocol @proto with @len bytes. */

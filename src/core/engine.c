@@ -139,6 +139,10 @@ static uint64_t deadline(const struct tg_engine *e, const struct tg_session *s)
 	 * tcp-init, Zeek's attempt timer); everything else is idle time. */
 	if (s->timer == TG_TIMER_INIT)
 		return s->first_ns + e->timeout_ns[TG_TIMER_INIT];
+	/* A completed close lingers a fixed time from the close. */
+	if (s->timer == TG_TIMER_TIME_WAIT && (s->flags & TG_SF_CLOSE_DONE))
+		return s->first_ns + s->close_ms * 1000000ull +
+		       e->timeout_ns[TG_TIMER_TIME_WAIT];
 	return s->last_ns + e->timeout_ns[s->timer];
 }
 

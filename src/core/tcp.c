@@ -210,7 +210,8 @@ static void zw_close(struct tg_session *s, struct tg_dir *d, uint64_t ts)
 
 /* Zeek update_window (the W letter) plus zero-window episodes: an episode
  * opens with a zero window and closes when the same side opens it again;
- * segments the peer sends meanwhile with at most one byte are probes. */
+ * segments the peer sends meanwhile with at most one byte are probes,
+ * counted on the stalled side's episode. */
 static void update_window(struct tg_session *s, int dir, const struct tg_pkt *p)
 {
 	struct tg_dir *d = &s->d[dir];
@@ -236,7 +237,7 @@ static void update_window(struct tg_session *s, int dir, const struct tg_pkt *p)
 	if ((peer->dflags & TG_DF_ZW_OPEN) && p->payload_len <= 1 &&
 	    !(p->tcp_flags & (TG_TCP_SYN | TG_TCP_FIN)) &&
 	    (p->payload_len == 1 || p->seq == d->last_seq - 1))
-		d->zw_probes = sat16_inc(d->zw_probes);
+		peer->zw_probes = sat16_inc(peer->zw_probes);
 }
 
 /* Zeek update_last_seq; returns the distance the segment end moved. */
@@ -431,10 +432,15 @@ static void data_sent(struct tg_dir *d, uint32_t seq, uint32_t len)
 
 	if (off <= 0) {
 		if ((int64_t)off + len > 0) {
-			uint32_t adv = (uint32_t)((int64_t)off + len);
-
-			d->reassem += adv;
-			d->above = d->above > adv ? d->above - adv : 0;
+			d->reassem += (uint32_t)((int64_t)off + len);
+			/* Data seen above the hole is taken to be one block
+			 * ending at the highest sequence sent: once the hole
+			 * is filled up to it, all of it is in order. */
+			if (d->above && seq_delta(d->reassem, d->last_seq - d->above) >= 0) {
+				if (seq_delta(d->last_seq, d->reassem) > 0)
+					d->reassem = d->last_seq;
+				d->above = 0;
+			}
 		}
 		return;
 	}
@@ -580,6 +586,15 @@ void tg_tcp_step(struct tg_session *s, const struct tg_pkt *p, bool from_orig)
 	if (len > 0 && !rst && !underflow && p->payload_cap >= len)
 		data_sent(d, syn ? p->seq + 1 : p->seq, len);
 	if (do_close) {
+		/* Zeek ConnectionClosed: the close is complete when the closer
+		 * reset, or its peer had closed too or never spoke; the session
+		 * then ends a fixed time later, whatever follows. */
+		if (!(s->flags & TG_SF_CLOSE_DONE) &&
+		    (d->state == TG_EP_RESET || (peer->dflags & TG_DF_DID_CLOSE) ||
+		     peer->state == TG_EP_INACTIVE)) {
+			s->flags |= TG_SF_CLOSE_DONE;
+			s->close_ms = rel_ms(s, p->ts_ns);
+		}
 		d->dflags |= TG_DF_DID_CLOSE;
 		note_close(s, dir, rst);
 	} else if (rst) {
@@ -600,15 +615,16 @@ void tg_tcp_step(struct tg_session *s, const struct tg_pkt *p, bool from_orig)
 bool tg_tcp_closed(const struct tg_session *s)
 {
 	const struct tg_dir *o = &s->d[0], *r = &s->d[1];
-	bool oc = o->dflags & TG_DF_DID_CLOSE, rc = r->dflags & TG_DF_DID_CLOSE;
+	uint8_t any = o->dflags | r->dflags;
 
-	if (o->state == TG_EP_RESET || r->state == TG_EP_RESET)
-		return oc || rc;
-	if (oc && rc)
+	if (s->flags & TG_SF_CLOSE_DONE)
 		return true;
-	/* A close whose peer never said anything is complete (Zeek
-	 * ConnectionClosed: peer INACTIVE). */
-	return (oc && r->state == TG_EP_INACTIVE) || (rc && o->state == TG_EP_INACTIVE);
+	/* Zeek's expire check: a side closed, and either both did, or a
+	 * side reset, or a side never spoke. */
+	return (any & TG_DF_DID_CLOSE) &&
+	       ((o->dflags & r->dflags & TG_DF_DID_CLOSE) ||
+		o->state == TG_EP_RESET || r->state == TG_EP_RESET ||
+		o->state == TG_EP_INACTIVE || r->state == TG_EP_INACTIVE);
 }
 
 enum tg_timer tg_tcp_timer(const struct tg_session *s)

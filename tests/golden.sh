@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Golden tests: every capture in tests/data made by real Linux stacks is
+# analysed and the JSON lines, the Zeek conn.log (minus the #open/#close
+# wall-clock lines) and, for the demo, the summary must equal the
+# expected files in tests/data/expected/ byte for byte.
+#
+#   tests/golden.sh TCPGUARD           check
+#   tests/golden.sh TCPGUARD --update  rewrite the expected files (review the diff!)
+set -u
+bin=${1:?usage: golden.sh TCPGUARD [--update]}
+update=${2:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+data=$root/tests/data
+exp=$data/expected
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$exp"
+
+pass=0 fail=0
+check() {
+	local name=$1 got=$2 want=$3
+	if [ -n "$update" ]; then
+		cp "$got" "$want"
+	fi
+	if cmp -s "$got" "$want"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "golden: FAIL $name"
+		diff -u "$want" "$got" | head -20
+	fi
+}
+
+for pcap in "$data"/*.pcap; do
+	name=$(basename "$pcap" .pcap)
+	if ! "$bin" analyze -q --json "$tmp/$name.json" --zeek "$tmp/$name.raw.log" "$pcap" 2>"$tmp/err"; then
+		echo "golden: FAIL $name: tcpguard exited non-zero: $(cat "$tmp/err")"
+		fail=$((fail + 1))
+		continue
+	fi
+	grep -v -e '^#open' -e '^#close' "$tmp/$name.raw.log" >"$tmp/$name.conn.log"
+	check "$name.json" "$tmp/$name.json" "$exp/$name.json"
+	check "$name.conn.log" "$tmp/$name.conn.log" "$exp/$name.conn.log"
+done
+"$bin" analyze "$data/demo.pcap" >"$tmp/demo.summary" 2>&1
+check "demo.summary" "$tmp/demo.summary" "$exp/demo.summary"
+
+echo "golden: $pass passed, $fail failed"
+echo "golden: $pass passed, $fail failed" >>"${TG_RESULTS:-/dev/null}"
+[ $fail -eq 0 ]
