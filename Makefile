@@ -105,6 +105,21 @@ $(BUILD)/floor: bench/floor.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_BASE) -O2 -o $@ $<
 
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESS = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -g -O1 \
+             -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
+	@mkdir -p build-fuzz
+	@$(if $(Q),echo "  FUZZCC  $@")
+	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC)
+
+# Each harness runs FUZZ_SECONDS over its corpus (seeded from tests/data);
+# new inputs go to build-fuzz/corpus-NAME, crashes to build-fuzz/.
+fuzz: $(FUZZ_HARNESS)
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESS)
+
 scenarios:
 	$(Q)tests/scenarios/make-all.sh
 

@@ -98,16 +98,6 @@ static uint64_t rel_seq(const struct tg_dir *d, uint32_t cur, uint32_t last,
 	return ((uint64_t)wraps << 32) + cur - d->isn;
 }
 
-static inline uint64_t last64(const struct tg_dir *d)
-{
-	return ((uint64_t)d->seq_wraps << 32) + d->last_seq;
-}
-
-static inline uint64_t ack64(const struct tg_dir *d)
-{
-	return ((uint64_t)d->ack_wraps << 32) + d->ack_seq;
-}
-
 static void set_state(struct tg_dir *d, enum tg_ep_state st)
 {
 	if (d->state != st) {
