@@ -27,6 +27,24 @@ enum tg_decode_verdict tg_engine_feed(struct tg_engine *e, int link,
 				      const uint8_t *data, uint32_t cap_len,
 				      uint32_t wire_len);
 
+/* One frame for tg_engine_feed_batch. */
+struct tg_frame_in {
+	const uint8_t *data;
+	uint32_t cap_len;
+	uint32_t wire_len;
+	uint64_t ts_ns;
+	uint64_t num;
+};
+
+/* Largest batch tg_engine_feed_batch takes at once. */
+#define TG_BATCH_MAX 16
+
+/* Feeds up to TG_BATCH_MAX frames of link type @link, in order, with the
+ * same result as feeding them one by one; decoding the batch first lets
+ * the flow-table memory loads of all its packets overlap. */
+void tg_engine_feed_batch(struct tg_engine *e, int link,
+			  const struct tg_frame_in *f, unsigned n);
+
 /* Feeds an already decoded packet (TG_DEC_TCP). */
 void tg_engine_feed_pkt(struct tg_engine *e, const struct tg_pkt *p);
 

@@ -38,6 +38,29 @@ int tg_flow_init(struct tg_flow_table *t, uint32_t cap);
 /* Releases the table's memory; safe on a zeroed or destroyed table. */
 void tg_flow_destroy(struct tg_flow_table *t);
 
+/* Symmetric hash of the packet's tuple (the same both directions). */
+uint32_t tg_flow_hash(const struct tg_pkt *p);
+
+/* Starts loading the bucket, then (once that is likely in cache) the first
+ * entry of hash @h, so a batch of lookups overlaps its memory misses. */
+static inline void tg_flow_prefetch_bucket(const struct tg_flow_table *t, uint32_t h)
+{
+	__builtin_prefetch(&t->bucket[h & t->mask]);
+}
+
+static inline void tg_flow_prefetch_entry(const struct tg_flow_table *t, uint32_t h)
+{
+	uint32_t i = t->bucket[h & t->mask];
+
+	if (i)
+		__builtin_prefetch(&t->s[i - 1]);
+}
+
+/* tg_flow_lookup with the hash already computed. */
+struct tg_session *tg_flow_lookup_h(const struct tg_flow_table *t,
+				    const struct tg_pkt *p, uint32_t h,
+				    bool *from_orig);
+
 /* Finds the session of the packet's 5-tuple in either direction. Sets
  * *@from_orig to whether @p was sent by the session's originator. */
 struct tg_session *tg_flow_lookup(const struct tg_flow_table *t,

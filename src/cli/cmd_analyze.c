@@ -161,13 +161,32 @@ static int run_file(struct tg_engine *e, const char *path, const char *filter,
 		fprintf(stderr, "tcpguard: %s\n", src.err);
 		return 2;
 	}
+	/* Frames go to the engine in small batches; the source keeps each
+	 * frame's bytes valid until the file is closed only for the mmap
+	 * reader, so libpcap's frames are fed one at a time. */
+	bool batch = !strcmp(src.ops->name, "pcap-mmap");
+	struct tg_frame_in in[TG_BATCH_MAX];
+	unsigned n = 0;
+
 	while (!stop_requested && (rc = tg_source_next(&src, &f)) == 1) {
-		tg_engine_feed(e, f.link, f.ts_ns, f.num, f.data, f.cap_len, f.wire_len);
+		if (!batch) {
+			tg_engine_feed(e, f.link, f.ts_ns, f.num, f.data, f.cap_len,
+				       f.wire_len);
+		} else {
+			in[n++] = (struct tg_frame_in){ f.data, f.cap_len, f.wire_len,
+							 f.ts_ns, f.num };
+			if (n == TG_BATCH_MAX) {
+				tg_engine_feed_batch(e, src.link, in, n);
+				n = 0;
+			}
+		}
 		if (want_progress && (f.num & 0xffff) == 0 && mono_s() >= next) {
 			progress(&src, &shown);
 			next = mono_s() + 0.5;
 		}
 	}
+	if (n)
+		tg_engine_feed_batch(e, src.link, in, n);
 	if (shown)
 		fputs("\r\033[K", stderr);
 	if (rc < 0)

@@ -225,7 +225,47 @@ static struct tg_session *new_session(struct tg_engine *e, const struct tg_pkt *
 	return s;
 }
 
+static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h);
+
 void tg_engine_feed_pkt(struct tg_engine *e, const struct tg_pkt *p)
+{
+	feed_pkt_h(e, p, tg_flow_hash(p));
+}
+
+void tg_engine_feed_batch(struct tg_engine *e, int link,
+			  const struct tg_frame_in *f, unsigned n)
+{
+	struct tg_pkt p[TG_BATCH_MAX];
+	uint32_t h[TG_BATCH_MAX];
+	bool tcp[TG_BATCH_MAX];
+
+	if (n > TG_BATCH_MAX)
+		n = TG_BATCH_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		enum tg_decode_verdict v;
+
+		p[i].ts_ns = f[i].ts_ns;
+		p[i].num = f[i].num;
+		v = tg_decode(&e->cfg.decode, link, f[i].data, f[i].cap_len,
+			      f[i].wire_len, &p[i]);
+		e->st.frames++;
+		e->st.decode[v]++;
+		tcp[i] = v == TG_DEC_TCP;
+		if (tcp[i]) {
+			e->st.tcp_opts[p[i].opts.verdict]++;
+			h[i] = tg_flow_hash(&p[i]);
+			tg_flow_prefetch_bucket(&e->ft, h[i]);
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (tcp[i])
+			tg_flow_prefetch_entry(&e->ft, h[i]);
+	for (unsigned i = 0; i < n; i++)
+		if (tcp[i])
+			feed_pkt_h(e, &p[i], h[i]);
+}
+
+static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 {
 	struct tg_session *s;
 	bool from_orig = true;
@@ -238,7 +278,7 @@ void tg_engine_feed_pkt(struct tg_engine *e, const struct tg_pkt *p)
 	expire(e, e->now_ns);
 	e->st.tcp_packets++;
 
-	s = tg_flow_lookup(&e->ft, p, &from_orig);
+	s = tg_flow_lookup_h(&e->ft, p, h, &from_orig);
 	if (s && tg_tcp_is_reuse(s, p)) {
 		e->st.reused++;
 		end_session(e, s, tg_tcp_closed(s) ? tg_tcp_end_reason(s, true)

@@ -78,10 +78,21 @@ void tg_flow_destroy(struct tg_flow_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+uint32_t tg_flow_hash(const struct tg_pkt *p)
+{
+	return tuple_hash(&p->src, p->sport, &p->dst, p->dport);
+}
+
 struct tg_session *tg_flow_lookup(const struct tg_flow_table *t,
 				  const struct tg_pkt *p, bool *from_orig)
 {
-	uint32_t h = tuple_hash(&p->src, p->sport, &p->dst, p->dport);
+	return tg_flow_lookup_h(t, p, tg_flow_hash(p), from_orig);
+}
+
+struct tg_session *tg_flow_lookup_h(const struct tg_flow_table *t,
+				    const struct tg_pkt *p, uint32_t h,
+				    bool *from_orig)
+{
 	uint32_t i = t->bucket[h & t->mask];
 
 	while (i) {

@@ -85,6 +85,9 @@ int tg_source_open_file(struct tg_source *src, const char *path,
 	struct stat st;
 	int rc = 0;
 
+	rc = tg_source_open_mmap(src, path, filter);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	memset(src, 0, sizeof(*src));
 	src->path = path;
 	src->ops = &pcap_file_ops;

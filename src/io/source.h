@@ -45,6 +45,11 @@ struct tg_source {
 int tg_source_open_file(struct tg_source *src, const char *path,
 			const char *filter);
 
+/* The mmap reader for classic pcap files, tried first by
+ * tg_source_open_file: 1 when it took @path, 0 when libpcap should. */
+int tg_source_open_mmap(struct tg_source *src, const char *path,
+			const char *filter);
+
 static inline int tg_source_next(struct tg_source *s, struct tg_frame *f)
 {
 	return s->ops->next(s, f);
