@@ -32,6 +32,9 @@ enum tg_timer tg_tcp_timer(const struct tg_session *s);
  * close whose peer never spoke): it only lingers for late packets. */
 bool tg_tcp_closed(const struct tg_session *s);
 
+/* Settles what is still open in @s (zero-window episodes) as it ends. */
+void tg_tcp_finish(struct tg_session *s);
+
 /* End reason of a session that ends now; @expired tells whether its idle
  * timer ran out (as opposed to the capture ending). */
 enum tg_end_reason tg_tcp_end_reason(const struct tg_session *s, bool expired);

@@ -86,7 +86,8 @@ static int set_timer(struct tg_engine_cfg *cfg, const char *arg)
 	if (!eq)
 		return -EINVAL;
 	sec = strtod(eq + 1, &end);
-	if (*end || sec <= 0 || sec > 86400.0 * 365)
+	/* Milliseconds in 32 bits: up to about 49 days. */
+	if (*end || sec < 0.001 || sec > 4000000.0)
 		return -EINVAL;
 	for (int i = 0; i < TG_TIMER__COUNT; i++) {
 		if (strlen(tg_timer_str[i]) == (size_t)(eq - arg) &&
@@ -233,7 +234,18 @@ int cmd_analyze(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'p': want_progress = 1; break;
 		case 'K': cfg.decode.validate_csum = true; break;
-		case 'u': cfg.uid_seed = strtoull(optarg, NULL, 0); break;
+		case 'u': {
+			char *end;
+
+			errno = 0;
+			cfg.uid_seed = strtoull(optarg, &end, 0);
+			if (*end || errno) {
+				fprintf(stderr, "tcpguard: --uid-seed: expected a number\n");
+				status = 2;
+				goto out;
+			}
+			break;
+		}
 		case 'm': {
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 0);

@@ -125,6 +125,7 @@ static void end_session(struct tg_engine *e, struct tg_session *s,
 			enum tg_end_reason why)
 {
 	s->end = (uint8_t)why;
+	tg_tcp_finish(s);
 	e->st.ended[why]++;
 	e->st.conn_state[tg_session_conn_state(s)]++;
 	if (e->cfg.on_end)

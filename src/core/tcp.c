@@ -629,10 +629,22 @@ enum tg_timer tg_tcp_timer(const struct tg_session *s)
 	    (o->state == TG_EP_SYN_SENT || o->state == TG_EP_SYN_ACK_SENT ||
 	     o->state == TG_EP_INACTIVE))
 		return TG_TIMER_INIT;
+	/* The responder's SYN-ACK moves both sides to established in Zeek's
+	 * model; for timing, the handshake lasts until the originator sends
+	 * its first ACK. */
 	if (o->state == TG_EP_SYN_SENT || o->state == TG_EP_SYN_ACK_SENT ||
-	    r->state == TG_EP_SYN_SENT || r->state == TG_EP_SYN_ACK_SENT)
+	    r->state == TG_EP_SYN_SENT || r->state == TG_EP_SYN_ACK_SENT ||
+	    ((r->flags_seen & TG_TCP_SYN) && (o->flags_seen & TG_TCP_SYN) &&
+	     !(o->flags_seen & TG_TCP_ACK)))
 		return TG_TIMER_HANDSHAKE;
 	return TG_TIMER_ESTABLISHED;
+}
+
+void tg_tcp_finish(struct tg_session *s)
+{
+	/* An episode still open at the end lasted until the last packet. */
+	for (int i = 0; i < 2; i++)
+		zw_close(s, &s->d[i], s->last_ns);
 }
 
 enum tg_end_reason tg_tcp_end_reason(const struct tg_session *s, bool expired)

@@ -116,6 +116,8 @@ static int report_finish(struct tg_sink *k, const struct tg_stats *st)
 		st->active_peak, st->max_flows, st->session_bytes);
 	if (st->evicted)
 		fprintf(f, "evicted under table pressure: %" PRIu64 "\n", st->evicted);
+	if (st->reused)
+		fprintf(f, "new sessions on a reused tuple: %" PRIu64 "\n", st->reused);
 
 	fputs("\nsessions by end reason\n", f);
 	for (int i = 0; i < TG_END__COUNT; i++)
