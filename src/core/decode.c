@@ -658,7 +658,21 @@ enum tg_decode_verdict tg_decode(const struct tg_decode_cfg *cfg, int link,
 
 char *tg_addr_str(const struct tg_addr *a, char *buf, size_t len)
 {
-	if (tg_addr_is_v4(a)) {
+	if (tg_addr_is_v4(a) && len >= 16) {
+		/* Dotted quad by hand: inet_ntop goes through sprintf. */
+		char *o = buf;
+
+		for (int i = 12; i < 16; i++) {
+			unsigned v = a->b[i];
+
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+			*o++ = i < 15 ? '.' : '\0';
+		}
+	} else if (tg_addr_is_v4(a)) {
 		if (!inet_ntop(AF_INET, a->b + 12, buf, (socklen_t)len))
 			buf[0] = '\0';
 	} else if (!inet_ntop(AF_INET6, a->b, buf, (socklen_t)len)) {
