@@ -235,7 +235,10 @@ static enum tg_decode_verdict dec_tcp(struct cursor *c, struct tg_pkt *out,
 		uint32_t have = c->cap < hlen ? c->cap : hlen;
 
 		tg_decode_tcp_opts(t + 20, have - 20, &out->opts);
-		if (have < hlen && out->opts.verdict == TG_OPT_OK)
+		/* Cut by the snap length: an option that runs past the
+		 * captured bytes may well end inside the header. */
+		if (have < hlen && (out->opts.verdict == TG_OPT_OK ||
+				    out->opts.verdict == TG_OPT_RUNS_PAST_HEADER))
 			out->opts.verdict = TG_OPT_TRUNCATED;
 	}
 	if (c->cap > hlen) {
