@@ -110,10 +110,10 @@ FUZZ_HARNESS = $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -g -O1 \
              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(IO_SRC)
 	@mkdir -p build-fuzz
 	@$(if $(Q),echo "  FUZZCC  $@")
-	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC)
+	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(IO_SRC) $(LDLIBS_PCAP)
 
 # Each harness runs FUZZ_SECONDS over its corpus (seeded from tests/data);
 # new inputs go to build-fuzz/corpus-NAME, crashes to build-fuzz/.

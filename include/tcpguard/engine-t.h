@@ -10,14 +10,18 @@
 
 #include <stdint.h>
 
+#include "tcpguard/cause-t.h"
 #include "tcpguard/decode-t.h"
 #include "tcpguard/session-t.h"
 
 struct tg_engine;
 
 /* Called once per session when it ends (closed and lingered, timed out,
- * evicted, or flushed at the end). @s is valid only during the call. */
-typedef void (*tg_session_cb)(void *ctx, const struct tg_session *s);
+ * evicted, or flushed at the end), with the evidence kept for it and the
+ * diagnosed cause. All three are valid only during the call. */
+typedef void (*tg_session_cb)(void *ctx, const struct tg_session *s,
+			      const struct tg_evidence *ev,
+			      const struct tg_cause_info *cause);
 
 /* Default idle timeouts, PAN-OS style (seconds). */
 #define TG_DEFAULT_TIMEOUT_INIT_S        5
@@ -31,6 +35,9 @@ typedef void (*tg_session_cb)(void *ctx, const struct tg_session *s);
 struct tg_engine_cfg {
 	struct tg_decode_cfg decode;
 	uint32_t max_flows;               /* 0: TG_DEFAULT_MAX_FLOWS */
+	/* Nonzero: a byte budget for the engine and its tables; the flow
+	 * table gets the most sessions that fit (max_flows is ignored). */
+	uint64_t max_memory;
 	uint32_t timeout_ms[TG_TIMER__COUNT]; /* 0: the default for that timer */
 	uint64_t uid_seed;                /* makes uids differ between runs */
 	/* Ports Zeek would call likely server ports: a session whose first
@@ -53,6 +60,7 @@ struct tg_stats {
 	uint64_t sessions;                /* sessions created */
 	uint64_t ended[TG_END__COUNT];
 	uint64_t conn_state[TG_CS__COUNT];
+	uint64_t cause[TG_CAUSE__COUNT];
 	uint64_t evicted;                 /* sessions ended by table pressure */
 	uint64_t reused;                  /* new SYN on a closed tuple */
 	uint32_t active;                  /* sessions in the table now */

@@ -58,6 +58,9 @@ void tg_engine_finish(struct tg_engine *e);
 
 const struct tg_stats *tg_engine_stats(const struct tg_engine *e);
 
+/* Sessions open now under timer class @t (live status lines). */
+uint32_t tg_engine_active_in(const struct tg_engine *e, enum tg_timer t);
+
 /* The Zeek-style uid of @s under @seed: "C" and 17 base-62 characters,
  * written into @buf (at least 19 bytes). Returns @buf. */
 char *tg_session_uid(const struct tg_session *s, uint64_t seed, char *buf);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tcpguard/cause-t.h"
 #include "tcpguard/decode-t.h"
 #include "tcpguard/session-t.h"
 
@@ -22,6 +23,7 @@ struct tg_flow_list {
 
 struct tg_flow_table {
 	struct tg_session *s;   /* cap entries, zeroed lazily by the OS */
+	struct tg_evidence *ev; /* cap entries, ev[i] belongs to s[i] */
 	uint32_t *bucket;       /* nbucket heads, index + 1 */
 	uint32_t mask;          /* nbucket - 1 */
 	uint32_t cap;
@@ -34,6 +36,12 @@ struct tg_flow_table {
 /* Allocates a table for @cap sessions (1 .. 1<<30). Returns 0 or -ENOMEM
  * / -EINVAL. Pages are committed as entries are first used. */
 int tg_flow_init(struct tg_flow_table *t, uint32_t cap);
+
+/* Bytes tg_flow_init allocates for @cap entries (records and buckets). */
+uint64_t tg_flow_bytes(uint32_t cap);
+
+/* The largest capacity whose table fits in @bytes; 0 when none does. */
+uint32_t tg_flow_cap_for_bytes(uint64_t bytes);
 
 /* Releases the table's memory; safe on a zeroed or destroyed table. */
 void tg_flow_destroy(struct tg_flow_table *t);
@@ -81,6 +89,13 @@ void tg_flow_touch(struct tg_flow_table *t, struct tg_session *s,
 
 /* Unlinks @s from hash and list and returns its entry to the free pool. */
 void tg_flow_remove(struct tg_flow_table *t, struct tg_session *s);
+
+/* The evidence record that belongs to @s. */
+static inline struct tg_evidence *tg_flow_ev(const struct tg_flow_table *t,
+					     const struct tg_session *s)
+{
+	return &t->ev[s - t->s];
+}
 
 /* Oldest session of list @timer, or NULL. */
 struct tg_session *tg_flow_oldest(const struct tg_flow_table *t,

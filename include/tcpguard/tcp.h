@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "tcpguard/cause-t.h"
 #include "tcpguard/decode-t.h"
 #include "tcpguard/session-t.h"
 
@@ -22,8 +23,10 @@ void tg_tcp_begin(struct tg_session *s, const struct tg_pkt *p, bool flip);
 bool tg_tcp_is_reuse(const struct tg_session *s, const struct tg_pkt *p);
 
 /* Processes @p, sent by the originator when @from_orig. Updates @s, which
- * may flip roles (then the caller's notion of direction is stale). */
-void tg_tcp_step(struct tg_session *s, const struct tg_pkt *p, bool from_orig);
+ * may flip roles (then the caller's notion of direction is stale), and
+ * its evidence record @ev (may be NULL). */
+void tg_tcp_step(struct tg_session *s, struct tg_evidence *ev,
+		 const struct tg_pkt *p, bool from_orig);
 
 /* Which timer class @s belongs in after its last packet. */
 enum tg_timer tg_tcp_timer(const struct tg_session *s);

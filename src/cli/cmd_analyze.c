@@ -22,13 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "tcpguard.h"
 #include "tcpguard/engine.h"
 #include "../io/source.h"
 #include "../out/sink.h"
 
 #define MAX_SINKS 3
-#define MAX_PORTS 1024
 
 static volatile sig_atomic_t stop_requested;
 
@@ -41,15 +41,16 @@ static void on_signal(int sig)
 struct analyze {
 	struct tg_sink sinks[MAX_SINKS];
 	int nsinks;
-	uint16_t ports[MAX_PORTS];
+	uint16_t ports[TG_CLI_MAX_PORTS];
 };
 
-static void on_end(void *ctx, const struct tg_session *s)
+static void on_end(void *ctx, const struct tg_session *s,
+		   const struct tg_evidence *ev, const struct tg_cause_info *c)
 {
 	struct analyze *a = ctx;
 
 	for (int i = 0; i < a->nsinks; i++)
-		a->sinks[i].ops->session(&a->sinks[i], s);
+		a->sinks[i].ops->session(&a->sinks[i], s, ev, c);
 }
 
 static void help(FILE *f)
@@ -62,72 +63,9 @@ static void help(FILE *f)
 	      "  --json PATH          one JSON object per session ('-' = stdout)\n"
 	      "  --zeek PATH          Zeek conn.log (TSV) ('-' = stdout)\n"
 	      "  -q, --quiet          no summary\n"
-	      "  --max-flows N        flow table capacity (default 1048576)\n"
-	      "  --timers pan|zeek    timer profile (default pan: tcp-init 5,\n"
-	      "                       tcp-handshake 10, tcp 3600, tcp-half-closed 120,\n"
-	      "                       tcp-time-wait 15; zeek: 5, 60, 300, 300, 5)\n"
-	      "  --timeout NAME=SEC   override one timer (names as above)\n"
-	      "  --validate-checksums drop packets with bad IP/TCP checksums, as\n"
-	      "                       Zeek does without -C (default: keep them)\n"
-	      "  --server-ports LIST  likely server ports for orienting sessions\n"
-	      "                       seen without their SYN: 'default' (Zeek's\n"
-	      "                       set), 'none', or a comma-separated list\n"
-	      "  --uid-seed N         seed for session uids (default 0)\n"
+	      TG_CLI_ENGINE_HELP
 	      "  --progress           progress on stderr (default: when a terminal)\n",
 	      f);
-}
-
-static int set_timer(struct tg_engine_cfg *cfg, const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-	char *end;
-	double sec;
-
-	if (!eq)
-		return -EINVAL;
-	sec = strtod(eq + 1, &end);
-	/* Milliseconds in 32 bits: up to about 49 days. */
-	if (*end || sec < 0.001 || sec > 4000000.0)
-		return -EINVAL;
-	for (int i = 0; i < TG_TIMER__COUNT; i++) {
-		if (strlen(tg_timer_str[i]) == (size_t)(eq - arg) &&
-		    !strncmp(tg_timer_str[i], arg, (size_t)(eq - arg))) {
-			cfg->timeout_ms[i] = (uint32_t)(sec * 1000.0);
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static int set_ports(struct analyze *a, struct tg_engine_cfg *cfg, const char *arg)
-{
-	char *copy, *tok, *save = NULL;
-	uint32_t n = 0;
-
-	if (!strcmp(arg, "default")) {
-		cfg->server_ports = NULL;
-		return 0;
-	}
-	cfg->server_ports = a->ports;
-	cfg->n_server_ports = 0;
-	if (!strcmp(arg, "none"))
-		return 0;
-	copy = strdup(arg);
-	if (!copy)
-		return -ENOMEM;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *end;
-		long p = strtol(tok, &end, 10);
-
-		if (*end || p <= 0 || p > 65535 || n >= MAX_PORTS) {
-			free(copy);
-			return -EINVAL;
-		}
-		a->ports[n++] = (uint16_t)p;
-	}
-	free(copy);
-	cfg->n_server_ports = n;
-	return 0;
 }
 
 static void progress(struct tg_source *src, int *shown)
@@ -203,12 +141,7 @@ int cmd_analyze(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "zeek", required_argument, NULL, 'z' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "max-flows", required_argument, NULL, 'm' },
-		{ "timers", required_argument, NULL, 'T' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "validate-checksums", no_argument, NULL, 'K' },
-		{ "server-ports", required_argument, NULL, 'P' },
-		{ "uid-seed", required_argument, NULL, 'u' },
+		TG_CLI_ENGINE_OPTIONS,
 		{ "progress", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -233,68 +166,17 @@ int cmd_analyze(int argc, char **argv)
 		case 'z': zeek = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'p': want_progress = 1; break;
-		case 'K': cfg.decode.validate_csum = true; break;
-		case 'u': {
-			char *end;
-
-			errno = 0;
-			cfg.uid_seed = strtoull(optarg, &end, 0);
-			if (*end || errno) {
-				fprintf(stderr, "tcpguard: --uid-seed: expected a number\n");
-				status = 2;
-				goto out;
-			}
-			break;
-		}
-		case 'm': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 0);
-
-			if (*end || v == 0 || v > (1ul << 30)) {
-				fprintf(stderr, "tcpguard: --max-flows: expected 1..%lu\n", 1ul << 30);
-				status = 2;
-				goto out;
-			}
-			cfg.max_flows = (uint32_t)v;
-			break;
-		}
-		case 'T':
-			if (!strcmp(optarg, "zeek")) {
-				/* Zeek's attempt delay, handshake-phase inactivity,
-				 * tcp_inactivity_timeout and tcp_close_delay. */
-				static const uint32_t z[TG_TIMER__COUNT] = {
-					5000, 60000, 300000, 300000, 5000 };
-				memcpy(cfg.timeout_ms, z, sizeof(z));
-			} else if (!strcmp(optarg, "pan")) {
-				memset(cfg.timeout_ms, 0, sizeof(cfg.timeout_ms));
-			} else {
-				fprintf(stderr, "tcpguard: --timers: 'pan' or 'zeek'\n");
-				status = 2;
-				goto out;
-			}
-			break;
-		case 't':
-			if (set_timer(&cfg, optarg)) {
-				fprintf(stderr, "tcpguard: --timeout '%s': expected NAME=SECONDS "
-					"with NAME one of tcp-init, tcp-handshake, tcp, "
-					"tcp-half-closed, tcp-time-wait\n", optarg);
-				status = 2;
-				goto out;
-			}
-			break;
-		case 'P':
-			if (set_ports(a, &cfg, optarg)) {
-				fprintf(stderr, "tcpguard: --server-ports '%s': expected "
-					"default, none or a list of ports\n", optarg);
-				status = 2;
-				goto out;
-			}
-			break;
 		case 'h':
 			help(stdout);
 			goto out;
 		default:
-			help(stderr);
+			status = tg_cli_engine_opt(&cfg, a->ports, c, optarg);
+			if (status == 1) {
+				status = 0;
+				break;
+			}
+			if (status == 0)
+				help(stderr);
 			status = 2;
 			goto out;
 		}
@@ -332,36 +214,10 @@ int cmd_analyze(int argc, char **argv)
 		}
 	}
 
-	if (json) {
-		int rc = tg_sink_json_new(&a->sinks[a->nsinks], json, cfg.uid_seed);
-
-		if (rc) {
-			fprintf(stderr, "tcpguard: %s: %s\n", json, strerror(-rc));
-			status = 2;
-			goto out;
-		}
-		a->nsinks++;
-	}
-	if (zeek) {
-		int rc = tg_sink_zeek_new(&a->sinks[a->nsinks], zeek, cfg.uid_seed);
-
-		if (rc) {
-			fprintf(stderr, "tcpguard: %s: %s\n", zeek, strerror(-rc));
-			status = 2;
-			goto out;
-		}
-		a->nsinks++;
-	}
-	if (!quiet) {
-		FILE *rf = (json && !strcmp(json, "-")) || (zeek && !strcmp(zeek, "-"))
-			   ? stderr : stdout;
-
-		if (tg_sink_report_new(&a->sinks[a->nsinks], rf, 10)) {
-			status = 2;
-			goto out;
-		}
-		a->nsinks++;
-	}
+	status = tg_cli_open_sinks(a->sinks, &a->nsinks, json, zeek, quiet,
+				   cfg.uid_seed);
+	if (status)
+		goto out;
 
 	e = tg_engine_new(&cfg);
 	if (!e) {

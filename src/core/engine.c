@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpguard/cause.h"
 #include "tcpguard/decode.h"
 #include "tcpguard/engine.h"
 #include "tcpguard/flow.h"
@@ -86,6 +87,15 @@ struct tg_engine *tg_engine_new(const struct tg_engine_cfg *cfg)
 	if (!e)
 		return NULL;
 	e->cfg = *cfg;
+	if (cfg->max_memory) {
+		uint64_t room = cfg->max_memory > sizeof(*e) ? cfg->max_memory - sizeof(*e) : 0;
+
+		e->cfg.max_flows = tg_flow_cap_for_bytes(room);
+		if (!e->cfg.max_flows) {
+			free(e);
+			return NULL;
+		}
+	}
 	if (!e->cfg.max_flows)
 		e->cfg.max_flows = TG_DEFAULT_MAX_FLOWS;
 	if (tg_flow_init(&e->ft, e->cfg.max_flows) != 0) {
@@ -121,15 +131,25 @@ const struct tg_stats *tg_engine_stats(const struct tg_engine *e)
 	return &e->st;
 }
 
+uint32_t tg_engine_active_in(const struct tg_engine *e, enum tg_timer t)
+{
+	return (unsigned)t < TG_TIMER__COUNT ? e->ft.list[t].count : 0;
+}
+
 static void end_session(struct tg_engine *e, struct tg_session *s,
 			enum tg_end_reason why)
 {
+	const struct tg_evidence *ev = tg_flow_ev(&e->ft, s);
+	struct tg_cause_info cause;
+
 	s->end = (uint8_t)why;
 	tg_tcp_finish(s);
+	tg_cause_classify(s, ev, &cause);
 	e->st.ended[why]++;
 	e->st.conn_state[tg_session_conn_state(s)]++;
+	e->st.cause[cause.cause]++;
 	if (e->cfg.on_end)
-		e->cfg.on_end(e->cfg.cb_ctx, s);
+		e->cfg.on_end(e->cfg.cb_ctx, s, ev, &cause);
 	tg_flow_remove(&e->ft, s);
 	e->st.active--;
 }
@@ -293,7 +313,7 @@ static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 		from_orig = memcmp(&s->orig_h, &p->src, sizeof(p->src)) == 0 &&
 			    s->orig_p == p->sport;
 	}
-	tg_tcp_step(s, p, from_orig);
+	tg_tcp_step(s, tg_flow_ev(&e->ft, s), p, from_orig);
 
 	t = tg_tcp_timer(s);
 	/* Fixed-deadline classes keep their place: re-touching would

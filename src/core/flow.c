@@ -50,19 +50,52 @@ static inline bool addr_eq(const struct tg_addr *x, const struct tg_addr *y)
 	return memcmp(x->b, y->b, 16) == 0;
 }
 
-int tg_flow_init(struct tg_flow_table *t, uint32_t cap)
+/* Two buckets per entry keeps chains short at a full table. */
+static uint32_t nbuckets(uint32_t cap)
 {
 	uint32_t nb = 1;
+
+	while (nb < cap * 2u && nb < (1u << 31))
+		nb <<= 1;
+	return nb;
+}
+
+uint64_t tg_flow_bytes(uint32_t cap)
+{
+	const struct tg_flow_table *t = NULL;
+	uint64_t entry = sizeof(*t->s) + sizeof(*t->ev);
+
+	return (uint64_t)cap * entry + (uint64_t)nbuckets(cap) * sizeof(*t->bucket);
+}
+
+uint32_t tg_flow_cap_for_bytes(uint64_t bytes)
+{
+	uint32_t lo = 0, hi = 1u << 30;
+
+	/* tg_flow_bytes grows with cap: the largest cap that fits. */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+
+		if (tg_flow_bytes(mid) <= bytes)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+int tg_flow_init(struct tg_flow_table *t, uint32_t cap)
+{
+	uint32_t nb;
 
 	memset(t, 0, sizeof(*t));
 	if (cap == 0 || cap > (1u << 30))
 		return -EINVAL;
-	/* Two buckets per entry keeps chains short at a full table. */
-	while (nb < cap * 2u && nb < (1u << 31))
-		nb <<= 1;
+	nb = nbuckets(cap);
 	t->s = calloc(cap, sizeof(*t->s));
+	t->ev = calloc(cap, sizeof(*t->ev));
 	t->bucket = calloc(nb, sizeof(*t->bucket));
-	if (!t->s || !t->bucket) {
+	if (!t->s || !t->ev || !t->bucket) {
 		tg_flow_destroy(t);
 		return -ENOMEM;
 	}
@@ -74,6 +107,7 @@ int tg_flow_init(struct tg_flow_table *t, uint32_t cap)
 void tg_flow_destroy(struct tg_flow_table *t)
 {
 	free(t->s);
+	free(t->ev);
 	free(t->bucket);
 	memset(t, 0, sizeof(*t));
 }
@@ -126,6 +160,7 @@ struct tg_session *tg_flow_alloc(struct tg_flow_table *t)
 		return NULL;
 	}
 	memset(s, 0, sizeof(*s));
+	memset(&t->ev[s - t->s], 0, sizeof(t->ev[0]));
 	t->used++;
 	return s;
 }

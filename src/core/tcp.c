@@ -504,7 +504,146 @@ static bool synack_flip(struct tg_session *s, const struct tg_pkt *p)
 	return true;
 }
 
-void tg_tcp_step(struct tg_session *s, const struct tg_pkt *p, bool from_orig)
+static inline uint32_t swap_dir_bits(uint32_t f, uint32_t b0, uint32_t b1)
+{
+	uint32_t x = f & (b0 | b1);
+
+	f &= ~(b0 | b1);
+	if (x & b0)
+		f |= b1;
+	if (x & b1)
+		f |= b0;
+	return f;
+}
+
+/* Roles were reversed: the per-side evidence follows the endpoints. */
+static void ev_flip(struct tg_evidence *ev)
+{
+	uint32_t w = ev->win_last[0];
+
+	ev->flags = swap_dir_bits(ev->flags, TG_EV_TS_0, TG_EV_TS_1);
+	ev->flags = swap_dir_bits(ev->flags, TG_EV_DF_0, TG_EV_DF_1);
+	ev->flags ^= ev->flags & TG_EV_ANY_DATA ? TG_EV_LAST_DATA_1 : 0;
+	ev->flags ^= TG_EV_LAST_PKT_1;
+	ev->flags = swap_dir_bits(ev->flags, TG_EV_DATA_AFTER_FIN_0, TG_EV_DATA_AFTER_FIN_1);
+	ev->win_last[0] = ev->win_last[1];
+	ev->win_last[1] = w;
+	if (ev->flags & TG_EV_HAVE_RST)
+		ev->rst_dir ^= 1;
+}
+
+static inline uint32_t scaled_win(const struct tg_session *s, int dir, uint16_t win)
+{
+	const struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
+
+	/* RFC 7323 §2.2: scaling applies once both sides offered it. */
+	if (d->wscale != 0xff && peer->wscale != 0xff)
+		return (uint32_t)win << (d->wscale > 14 ? 14 : d->wscale);
+	return win;
+}
+
+/* Before the packet changes anything: the first reset is photographed
+ * together with what its sender and receiver had done up to then. */
+static void ev_before(struct tg_session *s, struct tg_evidence *ev, int dir,
+		      const struct tg_pkt *p)
+{
+	const struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
+	uint32_t fl = ev->flags;
+
+	if (!(p->tcp_flags & TG_TCP_RST)) {
+		if ((fl & TG_EV_HAVE_RST) && dir == ev->rst_dir &&
+		    !(p->tcp_flags & TG_TCP_SYN) && ev->after_pkts < UINT8_MAX)
+			ev->after_pkts++;
+		if (p->payload_len && (peer->dflags & TG_DF_FIN_SEEN) &&
+		    seq_delta(p->seq + p->payload_len, d->last_seq) > 0)
+			ev->flags |= dir ? TG_EV_DATA_AFTER_FIN_0 : TG_EV_DATA_AFTER_FIN_1;
+		return;
+	}
+	if (ev->rst_count < UINT8_MAX)
+		ev->rst_count++;
+	if (fl & TG_EV_HAVE_RST)
+		return;
+	fl |= TG_EV_HAVE_RST;
+	if (p->tcp_flags & TG_TCP_ACK)
+		fl |= TG_EV_RST_ACK;
+	if (p->opts.present & TG_OPT_HAS_TS)
+		fl |= TG_EV_RST_TS;
+	if (p->ip_dont_frag)
+		fl |= TG_EV_RST_DF;
+	if (!!(fl & TG_EV_LAST_PKT_1) != dir && (d->pkts || peer->pkts))
+		fl |= TG_EV_PREV_FROM_PEER;
+	if ((d->dflags & TG_DF_FIN_SEEN) && (peer->dflags & TG_DF_FIN_SEEN))
+		fl |= TG_EV_FIN_BOTH_BEFORE;
+	if (d->dflags & TG_DF_FIN_SEEN)
+		fl |= TG_EV_FIN_SENDER_BEFORE;
+	if ((d->dflags | peer->dflags) & TG_DF_ZW_OPEN)
+		fl |= TG_EV_ZW_AT_RST;
+	ev->flags = fl;
+	ev->rst_dir = (uint8_t)dir;
+	ev->rst_pkt = (uint32_t)p->num;
+	ev->rst_ms = rel_ms(s, p->ts_ns);
+	ev->rst_gap_us = p->ts_ns > s->last_ns
+		? ((p->ts_ns - s->last_ns) / 1000u > UINT32_MAX ? UINT32_MAX
+				: (uint32_t)((p->ts_ns - s->last_ns) / 1000u))
+		: 0;
+	ev->rst_seq = p->seq;
+	ev->rst_ttl = p->ttl;
+	ev->rst_ipid = p->ip_id;
+	ev->rst_win = p->win;
+	ev->sent_before = d->pkts > 0;
+	ev->ttl_min_before = d->ttl_min;
+	ev->ttl_max_before = d->ttl_max;
+	ev->ipid_before = d->ipid_last;
+	/* Where the sequence number falls against what the receiver had
+	 * acknowledged of the sender's data (its RCV.NXT) and advertised. */
+	ev->rst_rcv_win = ev->win_last[!dir];
+	if ((peer->flags_seen & TG_TCP_ACK) && d->state != TG_EP_INACTIVE) {
+		ev->rst_seq_off = seq_delta(p->seq, d->ack_seq);
+		if (ev->rst_seq_off == 0)
+			ev->rst_seq_class = TG_RST_SEQ_EXACT;
+		else if (ev->rst_seq_off > 0 && (uint32_t)ev->rst_seq_off < ev->rst_rcv_win)
+			ev->rst_seq_class = TG_RST_SEQ_IN_WINDOW;
+		else
+			ev->rst_seq_class = TG_RST_SEQ_OUT_OF_WINDOW;
+	}
+	if (peer->state != TG_EP_INACTIVE && seq_delta(peer->last_seq, peer->ack_seq) > 0)
+		ev->pend_to = (uint32_t)seq_delta(peer->last_seq, peer->ack_seq);
+	if (d->state != TG_EP_INACTIVE && seq_delta(d->last_seq, d->ack_seq) > 0)
+		ev->pend_from = (uint32_t)seq_delta(d->last_seq, d->ack_seq);
+}
+
+/* After the packet: the running facts the verdict needs later. */
+static void ev_after(struct tg_session *s, struct tg_evidence *ev, int dir,
+		     const struct tg_pkt *p)
+{
+	uint32_t fl = ev->flags;
+
+	if (p->opts.present & TG_OPT_HAS_TS)
+		fl |= dir ? TG_EV_TS_1 : TG_EV_TS_0;
+	if (p->ip_dont_frag)
+		fl |= dir ? TG_EV_DF_1 : TG_EV_DF_0;
+	if (p->payload_len && !(p->tcp_flags & TG_TCP_RST)) {
+		fl |= TG_EV_ANY_DATA;
+		fl = dir ? fl | TG_EV_LAST_DATA_1 : fl & ~(uint32_t)TG_EV_LAST_DATA_1;
+	}
+	fl = dir ? fl | TG_EV_LAST_PKT_1 : fl & ~(uint32_t)TG_EV_LAST_PKT_1;
+	if (s->hist_len && (s->hist[0] == 'H' || (s->hist[0] == '^' && s->hist_len > 1 &&
+						  s->hist[1] == 'h')))
+		fl |= TG_EV_SYNACK_FIRST;
+	/* The originator's ACK after the responder's SYN-ACK completes the
+	 * handshake. */
+	if (dir == 0 && !(p->tcp_flags & (TG_TCP_SYN | TG_TCP_RST)) &&
+	    (p->tcp_flags & TG_TCP_ACK) && (s->d[1].flags_seen & TG_TCP_SYN) &&
+	    (s->d[0].flags_seen & TG_TCP_SYN))
+		fl |= TG_EV_ESTABLISHED;
+	ev->flags = fl;
+	if (!(p->tcp_flags & TG_TCP_RST))
+		ev->win_last[dir] = (p->tcp_flags & TG_TCP_SYN) ? p->win
+						: scaled_win(s, dir, p->win);
+}
+
+void tg_tcp_step(struct tg_session *s, struct tg_evidence *ev,
+		 const struct tg_pkt *p, bool from_orig)
 {
 	int dir = from_orig ? 0 : 1;
 	struct tg_dir *d, *peer;
@@ -513,6 +652,7 @@ void tg_tcp_step(struct tg_session *s, const struct tg_pkt *p, bool from_orig)
 	uint32_t seg_len, end_seq;
 	uint64_t rel;
 	bool underflow = false, do_close;
+	uint8_t flipped;
 	bool syn = fl & TG_TCP_SYN, fin = fl & TG_TCP_FIN, rst = fl & TG_TCP_RST;
 
 	/* A bad checksum drops the packet after counting it (Zeek 'C'). */
@@ -522,10 +662,15 @@ void tg_tcp_step(struct tg_session *s, const struct tg_pkt *p, bool from_orig)
 		hist_scaled(s, dir, d->csum_bad, 'C');
 		return;
 	}
-	if (synack_flip(s, p))
+	if (synack_flip(s, p)) {
 		dir = !dir;
+		if (ev)
+			ev_flip(ev);
+	}
 	d = &s->d[dir];
 	peer = &s->d[!dir];
+	if (ev)
+		ev_before(s, ev, dir, p);
 
 	seg_len = len + syn + fin;
 	if (rst)
@@ -567,9 +712,12 @@ void tg_tcp_step(struct tg_session *s, const struct tg_pkt *p, bool from_orig)
 		if (dir == 0 ? (!syn || (fl & TG_TCP_ACK)) : !syn)
 			d->dflags |= TG_DF_PARTIAL;
 	}
+	flipped = s->flags & TG_SF_FLIPPED;
 	do_close = update_state(s, &dir, fl, p->seq, len);
 	d = &s->d[dir];
 	peer = &s->d[!dir];
+	if (ev && flipped != (s->flags & TG_SF_FLIPPED))
+		ev_flip(ev);
 
 	if ((fl & TG_TCP_ACK) && peer->state != TG_EP_INACTIVE)
 		ack_received(s, !dir, p->ack);
@@ -600,6 +748,8 @@ void tg_tcp_step(struct tg_session *s, const struct tg_pkt *p, bool from_orig)
 		d->ttl_min = p->ttl;
 	if (p->ttl > d->ttl_max)
 		d->ttl_max = p->ttl;
+	if (ev)
+		ev_after(s, ev, dir, p);
 }
 
 bool tg_tcp_closed(const struct tg_session *s)

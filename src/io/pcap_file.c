@@ -77,6 +77,8 @@ static const struct tg_source_ops pcap_file_ops = {
 	.close = pf_close,
 };
 
+static int pf_setup(struct tg_source *src, struct pcap_file *pf, const char *filter);
+
 int tg_source_open_file(struct tg_source *src, const char *path,
 			const char *filter)
 {
@@ -120,6 +122,51 @@ int tg_source_open_file(struct tg_source *src, const char *path,
 			 path, errbuf);
 		goto out;
 	}
+	rc = pf_setup(src, pf, filter);
+out:
+	if (rc)
+		pf_close(src);
+	return rc;
+}
+
+int tg_source_open_stream(struct tg_source *src, const char *name, FILE *fp,
+			  const char *filter)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct pcap_file *pf = calloc(1, sizeof(*pf));
+	int rc;
+
+	memset(src, 0, sizeof(*src));
+	src->path = name;
+	src->ops = &pcap_file_ops;
+	if (!pf) {
+		snprintf(src->err, sizeof(src->err), "%s: out of memory", name);
+		fclose(fp);
+		return -ENOMEM;
+	}
+	src->priv = pf;
+	/* pcap_close closes @fp once libpcap took it; a refused one is ours. */
+	pf->p = pcap_fopen_offline_with_tstamp_precision(fp,
+			PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!pf->p) {
+		fclose(fp);
+		snprintf(src->err, sizeof(src->err), "%s: not a readable capture: %s",
+			 name, errbuf);
+		pf_close(src);
+		return -EINVAL;
+	}
+	rc = pf_setup(src, pf, filter);
+	if (rc)
+		pf_close(src);
+	return rc;
+}
+
+/* Link type check and filter for a freshly opened pf->p. */
+static int pf_setup(struct tg_source *src, struct pcap_file *pf, const char *filter)
+{
+	const char *path = src->path;
+	int rc = 0;
+
 	pf->fp = pcap_file(pf->p);
 	src->link = pcap_datalink(pf->p);
 	if (!tg_decode_link_supported(src->link)) {
@@ -150,7 +197,5 @@ int tg_source_open_file(struct tg_source *src, const char *path,
 		}
 	}
 out:
-	if (rc)
-		pf_close(src);
 	return rc;
 }

@@ -35,6 +35,7 @@ struct pcap_map {
 	uint64_t num;
 	bool swap;
 	bool nsec;
+	bool owned;             /* mapped by us: unmap on close */
 	pcap_t *dead;           /* only for the filter */
 	struct bpf_program prog;
 	bool have_prog;
@@ -96,7 +97,7 @@ static int pm_next(struct tg_source *src, struct tg_frame *f)
 				continue;
 		}
 		/* Pages behind us are not needed again. */
-		if ((m->num & 0xfffff) == 0 && m->off > (64u << 20))
+		if (m->owned && (m->num & 0xfffff) == 0 && m->off > (64u << 20))
 			madvise((void *)m->base, (m->off - (32u << 20)) & ~(size_t)4095,
 				MADV_DONTNEED);
 		return 1;
@@ -121,7 +122,7 @@ static void pm_close(struct tg_source *src)
 		pcap_freecode(&m->prog);
 	if (m->dead)
 		pcap_close(m->dead);
-	if (m->base)
+	if (m->base && m->owned)
 		munmap((void *)m->base, m->size);
 	free(m);
 	src->priv = NULL;
@@ -134,16 +135,26 @@ static const struct tg_source_ops pcap_map_ops = {
 	.close = pm_close,
 };
 
+static bool classic_magic(const void *base)
+{
+	uint32_t magic;
+
+	memcpy(&magic, base, 4);
+	return magic == MAGIC_US || magic == MAGIC_NS ||
+	       __builtin_bswap32(magic) == MAGIC_US || __builtin_bswap32(magic) == MAGIC_NS;
+}
+
+static int pm_setup(struct tg_source *src, const char *path, const uint8_t *base,
+		    size_t size, bool owned, const char *filter);
+
 /* Returns 1 when @path was taken by this reader, 0 to let libpcap try,
  * or a negative errno with src->err set. */
 int tg_source_open_mmap(struct tg_source *src, const char *path,
 			const char *filter)
 {
-	struct pcap_map *m;
 	struct stat st;
-	uint32_t magic;
 	void *base;
-	int fd, rc;
+	int fd;
 
 	if (!strcmp(path, "-"))
 		return 0;
@@ -158,29 +169,58 @@ int tg_source_open_mmap(struct tg_source *src, const char *path,
 	close(fd);
 	if (base == MAP_FAILED)
 		return 0;
-	memcpy(&magic, base, 4);
-	if (magic != MAGIC_US && magic != MAGIC_NS &&
-	    __builtin_bswap32(magic) != MAGIC_US && __builtin_bswap32(magic) != MAGIC_NS) {
+	if (!classic_magic(base)) {
 		munmap(base, (size_t)st.st_size);
 		return 0;
 	}
-	m = calloc(1, sizeof(*m));
+	madvise(base, (size_t)st.st_size, MADV_SEQUENTIAL);
+	return pm_setup(src, path, base, (size_t)st.st_size, true, filter);
+}
+
+int tg_source_open_buffer(struct tg_source *src, const char *name,
+			  const uint8_t *data, size_t size, const char *filter)
+{
+	memset(src, 0, sizeof(*src));
+	src->path = name;
+	if (size < 24 || !classic_magic(data)) {
+		snprintf(src->err, sizeof(src->err), "%s: not a classic pcap file%s",
+			 name, size < 24 ? " (shorter than its header)" : " (bad magic)");
+		return -EINVAL;
+	}
+	int rc = pm_setup(src, name, data, size, false, filter);
+
+	return rc < 0 ? rc : 0;
+}
+
+/* Walks the classic pcap at @base (magic already checked). Returns 1, or
+ * a negative errno with src->err set; @base is unmapped on failure when
+ * @owned. */
+static int pm_setup(struct tg_source *src, const char *path, const uint8_t *base,
+		    size_t size, bool owned, const char *filter)
+{
+	struct pcap_map *m = calloc(1, sizeof(*m));
+	uint32_t magic;
+	int rc;
+
 	if (!m) {
-		munmap(base, (size_t)st.st_size);
+		if (owned)
+			munmap((void *)base, size);
+		snprintf(src->err, sizeof(src->err), "%s: out of memory", path);
 		return -ENOMEM;
 	}
+	memcpy(&magic, base, 4);
 	memset(src, 0, sizeof(*src));
 	src->path = path;
 	src->ops = &pcap_map_ops;
 	src->priv = m;
 	m->base = base;
-	m->size = (size_t)st.st_size;
+	m->size = size;
+	m->owned = owned;
 	m->off = 24;
 	m->swap = magic != MAGIC_US && magic != MAGIC_NS;
 	m->nsec = magic == MAGIC_NS || __builtin_bswap32(magic) == MAGIC_NS;
 	/* The link type is the low 16 bits; the FCS bits above are ignored. */
 	src->link = (int)(get32(m, m->base + 20) & 0xffff);
-	madvise(base, m->size, MADV_SEQUENTIAL);
 
 	if (!tg_decode_link_supported(src->link)) {
 		const char *n = pcap_datalink_val_to_name(src->link);

@@ -50,6 +50,20 @@ int tg_source_open_file(struct tg_source *src, const char *path,
 int tg_source_open_mmap(struct tg_source *src, const char *path,
 			const char *filter);
 
+/* The same record walk over a classic pcap file already in memory
+ * (@data, @size bytes, borrowed until close; @name is used in messages).
+ * Returns 0, or a negative errno-style code with src->err set (also when
+ * the buffer is not classic pcap). For tests and fuzzing. */
+int tg_source_open_buffer(struct tg_source *src, const char *name,
+			  const uint8_t *data, size_t size, const char *filter);
+
+/* A capture read by libpcap from @fp (pcap or pcapng; an fmemopen stream
+ * in the fuzzer), which the source owns from the call on, also on error.
+ * @name is used in messages. Returns 0 or a negative errno-style code
+ * with src->err set. */
+int tg_source_open_stream(struct tg_source *src, const char *name, FILE *fp,
+			  const char *filter);
+
 static inline int tg_source_next(struct tg_source *s, struct tg_frame *f)
 {
 	return s->ops->next(s, f);

@@ -16,11 +16,12 @@
 #include <string.h>
 
 #include "sink.h"
+#include "tcpguard/cause.h"
 #include "tcpguard/decode.h"
 #include "tcpguard/engine.h"
 
 struct jbuf {
-	char b[1536];
+	char b[2048];
 	size_t n;
 };
 
@@ -95,7 +96,58 @@ static void dir_json(struct jbuf *j, const char *who, const struct tg_dir *d,
 	}
 }
 
-static void json_session(struct tg_sink *k, const struct tg_session *s)
+/* The reset that ended the session, with what the sender had looked like
+ * before it: the facts behind the cause. */
+static void reset_json(struct jbuf *j, const struct tg_evidence *ev)
+{
+	put_key_u64(j, ",\"reset\":{\"frame\":", ev->rst_pkt);
+	put(j, ",\"from\":\"");
+	put(j, ev->rst_dir ? "resp" : "orig");
+	put(j, "\",\"flags\":\"");
+	put(j, ev->flags & TG_EV_RST_ACK ? "RA" : "R");
+	put_key_u64(j, "\",\"ttl\":", ev->rst_ttl);
+	if (ev->sent_before) {
+		put_key_u64(j, ",\"ttl_before_min\":", ev->ttl_min_before);
+		put_key_u64(j, ",\"ttl_before_max\":", ev->ttl_max_before);
+		put_key_u64(j, ",\"ip_id_before\":", ev->ipid_before);
+	}
+	put_key_u64(j, ",\"ip_id\":", ev->rst_ipid);
+	put_key_u64(j, ",\"win\":", ev->rst_win);
+	put(j, ",\"seq\":\"");
+	put(j, tg_rst_seq_str[ev->rst_seq_class]);
+	j->b[j->n++] = '"';
+	if (ev->rst_seq_class != TG_RST_SEQ_UNKNOWN) {
+		put(j, ",\"seq_offset\":");
+		if (ev->rst_seq_off < 0) {
+			j->b[j->n++] = '-';
+			put_u64(j, (uint64_t)(-(int64_t)ev->rst_seq_off));
+		} else {
+			put_u64(j, (uint64_t)ev->rst_seq_off);
+		}
+		put_key_u64(j, ",\"rcv_win\":", ev->rst_rcv_win);
+	}
+	put(j, ",\"gap\":");
+	put_fixed(j, ev->rst_gap_us, 6);
+	put_key_u64(j, ",\"pending_to_sender\":", ev->pend_to);
+	put_key_u64(j, ",\"pending_from_sender\":", ev->pend_from);
+	put_key_u64(j, ",\"sender_pkts_after\":", ev->after_pkts);
+	put_key_u64(j, ",\"resets\":", ev->rst_count);
+	j->b[j->n++] = '}';
+}
+
+/* Copies @str into the record as a JSON string body (quotes and
+ * backslashes escaped; the evidence text holds nothing else special). */
+static void put_esc(struct jbuf *j, const char *str)
+{
+	for (; *str && j->n < sizeof(j->b) - 8; str++) {
+		if (*str == '"' || *str == '\\')
+			j->b[j->n++] = '\\';
+		j->b[j->n++] = *str;
+	}
+}
+
+static void json_session(struct tg_sink *k, const struct tg_session *s,
+			 const struct tg_evidence *ev, const struct tg_cause_info *c)
 {
 	struct jbuf j;
 	char a[64], uid[24];
@@ -135,7 +187,13 @@ static void json_session(struct tg_sink *k, const struct tg_session *s)
 	put_key_u64(&j, ",\"resp_ip_bytes\":", tg_dir_ip_bytes(&s->d[1]));
 	put(&j, ",\"end_reason\":\"");
 	put(&j, tg_end_reason_str[s->end]);
+	put(&j, "\",\"cause\":\"");
+	put(&j, tg_cause_str[c->cause]);
+	put(&j, "\",\"cause_evidence\":\"");
+	put_esc(&j, c->evidence);
 	j.b[j.n++] = '"';
+	if (ev->flags & TG_EV_HAVE_RST)
+		reset_json(&j, ev);
 	if (s->flags & TG_SF_ORIG_CLOSED_FIRST)
 		put(&j, ",\"first_closer\":\"orig\"");
 	else if (s->flags & TG_SF_RESP_CLOSED_FIRST)
@@ -156,10 +214,19 @@ static int json_finish(struct tg_sink *k, const struct tg_stats *st)
 	return fflush(k->f) == 0 && !ferror(k->f) ? 0 : -EIO;
 }
 
+static void json_reopened(struct tg_sink *k, FILE *old, FILE *f, int fresh)
+{
+	(void)k;
+	(void)old;
+	(void)fresh;
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+}
+
 static const struct tg_sink_ops json_ops = {
 	.name = "json",
 	.session = json_session,
 	.finish = json_finish,
+	.reopened = json_reopened,
 };
 
 int tg_sink_json_new(struct tg_sink *k, const char *path, uint64_t seed)

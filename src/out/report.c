@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sink.h"
+#include "tcpguard/cause.h"
 #include "tcpguard/decode.h"
 #include "tcpguard/engine.h"
 
@@ -59,11 +60,14 @@ static void count_rst(struct report *r, const struct tg_addr *a)
 	r->rst_other++;
 }
 
-static void report_session(struct tg_sink *k, const struct tg_session *s)
+static void report_session(struct tg_sink *k, const struct tg_session *s,
+			   const struct tg_evidence *ev, const struct tg_cause_info *c)
 {
 	struct report *r = k->priv;
 	uint64_t ms = 0, ep = 0, pr = 0;
 
+	(void)ev;
+	(void)c;
 	if (s->end == TG_END_RST_CLIENT)
 		count_rst(r, &s->orig_h);
 	else if (s->end == TG_END_RST_SERVER)
@@ -127,6 +131,11 @@ static int report_finish(struct tg_sink *k, const struct tg_stats *st)
 	for (int i = 0; i < TG_CS__COUNT; i++)
 		if (st->conn_state[i])
 			pct_line(f, tg_conn_state_str[i], st->conn_state[i], total);
+
+	fputs("\nsessions by cause\n", f);
+	for (int i = 0; i < TG_CAUSE__COUNT; i++)
+		if (st->cause[i])
+			pct_line(f, tg_cause_str[i], st->cause[i], total);
 
 	qsort(r->rst, RST_SLOTS, sizeof(r->rst[0]), cmp_rst);
 	if (r->rst[0].used) {

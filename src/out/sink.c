@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sink.h"
 
@@ -35,6 +36,14 @@ int tg_sink_reopen(struct tg_sink *k)
 	f = fopen(k->path, "a");
 	if (!f)
 		return -errno;
+	if (k->ops->reopened) {
+		struct stat a, b;
+		int fresh = fstat(fileno(f), &b) == 0 && b.st_size == 0 &&
+			    (fstat(fileno(k->f), &a) != 0 || a.st_ino != b.st_ino ||
+			     a.st_dev != b.st_dev);
+
+		k->ops->reopened(k, k->f, f, fresh);
+	}
 	fclose(k->f);
 	k->f = f;
 	return 0;

@@ -17,10 +17,15 @@ struct tg_sink;
 
 struct tg_sink_ops {
 	const char *name;
-	void (*session)(struct tg_sink *k, const struct tg_session *s);
+	void (*session)(struct tg_sink *k, const struct tg_session *s,
+			const struct tg_evidence *ev, const struct tg_cause_info *c);
 	/* Writes trailers / the report; returns 0 or -errno on write error. */
 	int (*finish)(struct tg_sink *k, const struct tg_stats *st);
 	void (*free)(struct tg_sink *k);
+	/* Optional, from tg_sink_reopen before @f replaces @old: @fresh when
+	 * @f is an empty file other than @old (rotated away), so a sink can
+	 * close the old file's format and start the new one's. */
+	void (*reopened)(struct tg_sink *k, FILE *old, FILE *f, int fresh);
 };
 
 struct tg_sink {
@@ -39,7 +44,8 @@ int tg_sink_zeek_new(struct tg_sink *k, const char *path, uint64_t seed);
 /* @top: how many reset senders to list. */
 int tg_sink_report_new(struct tg_sink *k, FILE *f, unsigned top);
 
-/* Reopens the file under the same path (log rotation); 0 or -errno. */
+/* Reopens the file under the same path for appending (log rotation: the
+ * old file may have been renamed); 0 or -errno, the old file kept then. */
 int tg_sink_reopen(struct tg_sink *k);
 
 void tg_sink_free(struct tg_sink *k);

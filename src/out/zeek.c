@@ -64,12 +64,15 @@ static void zeek_header(FILE *f)
 	      "count\tcount\tcount\tset[string]\tcount\n", f);
 }
 
-static void zeek_session(struct tg_sink *k, const struct tg_session *s)
+static void zeek_session(struct tg_sink *k, const struct tg_session *s,
+			 const struct tg_evidence *ev, const struct tg_cause_info *c)
 {
 	FILE *f = k->f;
 	char ts[32], a[64], b[64], uid[24];
 	uint64_t dur = s->last_ns - s->first_ns;
 
+	(void)ev;
+	(void)c;
 	tg_fmt_time(ts, sizeof(ts), s->first_ns);
 	fprintf(f, "%s\t%s\t%s\t%u\t%s\t%u\ttcp\t-\t", ts,
 		tg_session_uid(s, k->uid_seed, uid),
@@ -104,10 +107,25 @@ static int zeek_finish(struct tg_sink *k, const struct tg_stats *st)
 	return fflush(k->f) == 0 && !ferror(k->f) ? 0 : -EIO;
 }
 
+/* Rotation, as Zeek rotates: the old file gets its #close line and a
+ * fresh file its own header, so each file stands alone for zeek-cut. */
+static void zeek_reopened(struct tg_sink *k, FILE *old, FILE *f, int fresh)
+{
+	char t[32];
+
+	(void)k;
+	if (!fresh)
+		return;
+	stamp(t, sizeof(t));
+	fprintf(old, "#close\t%s\n", t);
+	zeek_header(f);
+}
+
 static const struct tg_sink_ops zeek_ops = {
 	.name = "zeek",
 	.session = zeek_session,
 	.finish = zeek_finish,
+	.reopened = zeek_reopened,
 };
 
 int tg_sink_zeek_new(struct tg_sink *k, const char *path, uint64_t seed)

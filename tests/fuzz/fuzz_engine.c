@@ -12,10 +12,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void sink(void *ctx, const struct tg_session *s)
+static void sink(void *ctx, const struct tg_session *s,
+		 const struct tg_evidence *ev, const struct tg_cause_info *c)
 {
 	uint64_t *n = ctx;
 
+	*n += ev->rst_count + c->cause;
 	*n += tg_session_conn_state(s) + tg_session_bytes(s, 0) + s->hist_len;
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Runs each libFuzzer harness for SECONDS. The decoder corpus is seeded
-# with the frames of tests/data's captures (first byte 0 = Ethernet), the
-# engine corpus with whole captures cut into its record format.
+# Runs each libFuzzer harness for SECONDS (make fuzz; docs/FUZZING.md).
+# Each grows its own corpus in build-fuzz/corpus-NAME, starting from the
+# committed seeds in tests/fuzz/corpus/NAME (made by seed.py); crashes are
+# written to build-fuzz/NAME-crash-*. Extra libFuzzer flags come from
+# $FUZZ_ARGS (e.g. FUZZ_ARGS=-jobs=2).
 set -eu
 secs=$1; shift
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -10,10 +12,9 @@ for h in "$@"; do
 	name=$(basename "$h")
 	corpus=$root/build-fuzz/corpus-$name
 	mkdir -p "$corpus"
-	if [ -z "$(ls -A "$corpus")" ]; then
-		python3 "$root/tests/fuzz/seed.py" "$name" "$corpus" "$root"/tests/data/*.pcap
-	fi
 	echo "fuzz: $name for ${secs}s"
+	# shellcheck disable=SC2086
 	"$h" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$root/build-fuzz/$name-" \
-		"$corpus" 2>&1 | grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec|cov:|ERROR|SUMMARY' | tail -4
+		${FUZZ_ARGS:-} "$corpus" "$root/tests/fuzz/corpus/$name" 2>&1 |
+		grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec|DONE|ERROR|SUMMARY' | tail -5
 done

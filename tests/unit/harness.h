@@ -22,6 +22,8 @@
 
 struct h_ended {
 	struct tg_session s[H_MAX_ENDED];
+	struct tg_evidence ev[H_MAX_ENDED];
+	struct tg_cause_info cause[H_MAX_ENDED];
 	unsigned n;
 	char hist[H_MAX_ENDED][TG_HIST_MAX + 1];
 };
@@ -34,13 +36,17 @@ struct h_conv {
 	uint16_t sport;
 };
 
-static inline void h_on_end(void *ctx, const struct tg_session *s)
+static inline void h_on_end(void *ctx, const struct tg_session *s,
+			    const struct tg_evidence *ev,
+			    const struct tg_cause_info *c)
 {
 	struct h_ended *o = ctx;
 
 	if (o->n >= H_MAX_ENDED)
 		return;
 	o->s[o->n] = *s;
+	o->ev[o->n] = *ev;
+	o->cause[o->n] = *c;
 	memcpy(o->hist[o->n], s->hist, s->hist_len);
 	o->hist[o->n][s->hist_len] = '\0';
 	o->n++;

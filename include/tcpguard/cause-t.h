@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Types of the end-cause diagnosis: why a session ended, in words a
+ * network engineer uses, and the packet evidence behind the verdict. The
+ * evidence record is kept per session beside the flow table (same index)
+ * and filled as packets pass: a snapshot of the first reset with the
+ * sender's own earlier TTL and IP ID, plus a few facts about what came
+ * before and after it. docs/end-reasons.md is the manual for these.
+ */
+#ifndef TG_CAUSE_T_H
+#define TG_CAUSE_T_H
+
+#include <stdint.h>
+
+enum tg_cause {
+	TG_CAUSE_GRACEFUL = 0,          /* FIN both ways */
+	TG_CAUSE_PORT_CLOSED,           /* RST answering a SYN */
+	TG_CAUSE_MIDDLEBOX_RESET,       /* RST not sent by the endpoint it names */
+	TG_CAUSE_ABORTIVE_CLOSE,        /* endpoint reset instead of FIN, nothing pending */
+	TG_CAUSE_CLOSE_WITH_UNREAD_DATA,/* reset with the peer's data left unanswered */
+	TG_CAUSE_RESET_AFTER_CLOSE,     /* data arrived after this side's FIN */
+	TG_CAUSE_RESET_AFTER_FIN,       /* stray reset after both FINs */
+	TG_CAUSE_HALF_OPEN_PEER_LOST,   /* peer no longer knew the connection */
+	TG_CAUSE_ZERO_WINDOW_STALL,     /* ended while a receiver's window was shut */
+	TG_CAUSE_IDLE_TIMEOUT,          /* established, then silent past the timer */
+	TG_CAUSE_HANDSHAKE_ABORT,       /* reset before the handshake completed */
+	TG_CAUSE_UNSOLICITED_SYNACK,    /* SYN-ACK for a SYN nobody here sent */
+	TG_CAUSE_OUT_OF_WINDOW_RESET,   /* reset outside the receiver's window */
+	TG_CAUSE_SERVER_CLOSED_IMMEDIATELY, /* responder FIN right after handshake, no data */
+	TG_CAUSE_HALF_CLOSED,           /* one FIN, then silence until the timer */
+	TG_CAUSE_NO_ANSWER,             /* SYN never answered */
+	TG_CAUSE_AGED_OUT,              /* timer ran out in another state */
+	TG_CAUSE_STILL_OPEN,            /* capture ended first */
+	TG_CAUSE_EVICTED,               /* flow table full */
+	TG_CAUSE_REUSED,                /* a new SYN replaced it */
+	TG_CAUSE_UNKNOWN,
+	TG_CAUSE__COUNT
+};
+
+/* Where a reset's sequence number fell against what the receiver had
+ * acknowledged and advertised (RFC 5961 §3.2). */
+enum tg_rst_seq {
+	TG_RST_SEQ_UNKNOWN = 0,         /* receiver had acknowledged nothing */
+	TG_RST_SEQ_EXACT,               /* == RCV.NXT: accepted at once */
+	TG_RST_SEQ_IN_WINDOW,           /* accepted only after a challenge ACK */
+	TG_RST_SEQ_OUT_OF_WINDOW,       /* dropped by the receiver */
+	TG_RST_SEQ__COUNT
+};
+
+/* Evidence flags (tg_evidence.flags). Bits named _0/_1 belong to the
+ * originator/responder. */
+#define TG_EV_HAVE_RST        0x00001 /* rst_* fields are filled */
+#define TG_EV_RST_ACK         0x00002 /* the reset carried ACK */
+#define TG_EV_RST_TS          0x00004 /* the reset carried a timestamp option */
+#define TG_EV_RST_DF          0x00008 /* the reset had DF set */
+#define TG_EV_TS_0            0x00010 /* its packets carried timestamps */
+#define TG_EV_TS_1            0x00020
+#define TG_EV_DF_0            0x00040 /* its packets had DF set */
+#define TG_EV_DF_1            0x00080
+#define TG_EV_ANY_DATA        0x00100
+#define TG_EV_LAST_DATA_1     0x00200 /* the latest payload came from the responder */
+#define TG_EV_LAST_PKT_1      0x00400 /* the latest packet came from the responder */
+#define TG_EV_DATA_AFTER_FIN_0 0x00800 /* responder sent new data after originator's FIN */
+#define TG_EV_DATA_AFTER_FIN_1 0x01000 /* originator sent new data after responder's FIN */
+#define TG_EV_PREV_FROM_PEER  0x02000 /* the packet before the reset came from its receiver */
+#define TG_EV_FIN_BOTH_BEFORE 0x04000 /* both sides had sent FIN before the reset */
+#define TG_EV_FIN_SENDER_BEFORE 0x08000 /* the reset's sender had sent FIN before it */
+#define TG_EV_ZW_AT_RST       0x10000 /* a zero-window episode was open at the reset */
+#define TG_EV_SYNACK_FIRST    0x20000 /* the session began with a SYN-ACK */
+#define TG_EV_ESTABLISHED     0x40000 /* the originator acknowledged a SYN-ACK */
+
+/* Per-session evidence, beside the session in the flow table. */
+struct tg_evidence {
+	uint32_t flags;                 /* TG_EV_* */
+	uint32_t win_last[2];           /* each side's last window, scaled */
+	uint32_t rst_pkt;               /* frame number of the first reset (low 32 bits) */
+	uint32_t rst_ms;                /* its time from the session start */
+	uint32_t rst_gap_us;            /* time since the packet before it, saturating */
+	uint32_t rst_seq;
+	int32_t rst_seq_off;            /* its seq minus what the receiver acknowledged */
+	uint32_t rst_rcv_win;           /* receiver's last window, scaled */
+	uint32_t pend_to;               /* receiver's data the sender had not acknowledged */
+	uint32_t pend_from;             /* sender's data the receiver had not acknowledged */
+	uint16_t rst_ipid;
+	uint16_t ipid_before;           /* sender's IP ID on its packet before the reset */
+	uint16_t rst_win;
+	uint8_t rst_dir;                /* 0 originator, 1 responder */
+	uint8_t rst_ttl;
+	uint8_t ttl_min_before;         /* the sender's TTL range before the reset */
+	uint8_t ttl_max_before;
+	uint8_t sent_before;            /* the sender had sent packets before it */
+	uint8_t after_pkts;             /* sender's non-RST packets after the reset */
+	uint8_t rst_count;              /* resets from either side, saturating */
+	uint8_t rst_seq_class;          /* enum tg_rst_seq */
+};
+
+/* The verdict on one ended session. */
+struct tg_cause_info {
+	enum tg_cause cause;
+	/* One line of evidence in plain words, or why it could not decide. */
+	char evidence[320];
+};
+
+#endif

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Why a session ended. The engine calls tg_cause_classify as each session
+ * ends; the rules below read only the session record and the evidence the
+ * TCP tracker photographed at the first reset, so every verdict can be
+ * checked against the packets it names. The rules, in the order applied,
+ * are the table in docs/end-reasons.md; change one and that table and the
+ * golden expectations in tests/data/expected change with it.
+ *
+ * Sessions ended by a reset are judged on the reset: first whether the
+ * endpoint whose address it carries can have sent it at all (it kept
+ * talking afterwards, or its TTL does not match its own packets), then by
+ * what the reset answered (a SYN, a SYN-ACK nobody asked for, a handshake
+ * in progress), where its sequence number fell, and what came before it
+ * (both FINs, data after a FIN, a shut window, a silent peer, unanswered
+ * data). Sessions without a reset are judged by their FINs and timers.
+ *
+ * Pure: no I/O, no allocation. The evidence line is formatted with
+ * snprintf into the caller's buffer.
+ */
+#include <stdio.h>
+
+#include "tcpguard/cause.h"
+#include "tcpguard/engine.h"
+
+const char *const tg_cause_str[TG_CAUSE__COUNT] = {
+	[TG_CAUSE_GRACEFUL] = "graceful",
+	[TG_CAUSE_PORT_CLOSED] = "port-closed",
+	[TG_CAUSE_MIDDLEBOX_RESET] = "middlebox-reset",
+	[TG_CAUSE_ABORTIVE_CLOSE] = "abortive-close",
+	[TG_CAUSE_CLOSE_WITH_UNREAD_DATA] = "close-with-unread-data",
+	[TG_CAUSE_RESET_AFTER_CLOSE] = "reset-after-close",
+	[TG_CAUSE_RESET_AFTER_FIN] = "reset-after-fin",
+	[TG_CAUSE_HALF_OPEN_PEER_LOST] = "half-open-peer-lost",
+	[TG_CAUSE_ZERO_WINDOW_STALL] = "zero-window-stall",
+	[TG_CAUSE_IDLE_TIMEOUT] = "idle-timeout",
+	[TG_CAUSE_HANDSHAKE_ABORT] = "handshake-abort",
+	[TG_CAUSE_UNSOLICITED_SYNACK] = "unsolicited-synack",
+	[TG_CAUSE_OUT_OF_WINDOW_RESET] = "out-of-window-reset",
+	[TG_CAUSE_SERVER_CLOSED_IMMEDIATELY] = "server-closed-immediately",
+	[TG_CAUSE_HALF_CLOSED] = "half-closed",
+	[TG_CAUSE_NO_ANSWER] = "no-answer",
+	[TG_CAUSE_AGED_OUT] = "aged-out",
+	[TG_CAUSE_STILL_OPEN] = "still-open",
+	[TG_CAUSE_EVICTED] = "evicted",
+	[TG_CAUSE_REUSED] = "reused",
+	[TG_CAUSE_UNKNOWN] = "unknown",
+};
+
+const char *const tg_cause_meaning[TG_CAUSE__COUNT] = {
+	[TG_CAUSE_GRACEFUL] = "both sides closed with FIN",
+	[TG_CAUSE_PORT_CLOSED] = "the SYN was answered with a reset: nothing listening, or a reject rule",
+	[TG_CAUSE_MIDDLEBOX_RESET] = "the reset did not come from the endpoint whose address it carries",
+	[TG_CAUSE_ABORTIVE_CLOSE] = "an endpoint closed with a reset instead of FIN (SO_LINGER 0, pool or health-check close)",
+	[TG_CAUSE_CLOSE_WITH_UNREAD_DATA] = "an endpoint closed while its peer's last data sat unanswered (RFC 2525 2.17)",
+	[TG_CAUSE_RESET_AFTER_CLOSE] = "data arrived after the endpoint had closed, so it reset (RFC 1122 4.2.2.13)",
+	[TG_CAUSE_RESET_AFTER_FIN] = "a stray reset after both FINs: the transfer had completed",
+	[TG_CAUSE_HALF_OPEN_PEER_LOST] = "the endpoint no longer knew the connection (restart, crash, lost state)",
+	[TG_CAUSE_ZERO_WINDOW_STALL] = "it ended while a receiver advertised a zero window",
+	[TG_CAUSE_IDLE_TIMEOUT] = "established, then silent until the idle timer expired",
+	[TG_CAUSE_HANDSHAKE_ABORT] = "reset before the handshake completed (aborted connect or half-open scan)",
+	[TG_CAUSE_UNSOLICITED_SYNACK] = "a SYN-ACK arrived for a SYN nobody here sent (backscatter of spoofing)",
+	[TG_CAUSE_OUT_OF_WINDOW_RESET] = "the reset's sequence number was outside the receiver's window (blind reset)",
+	[TG_CAUSE_SERVER_CLOSED_IMMEDIATELY] = "the server closed right after the handshake without sending data",
+	[TG_CAUSE_HALF_CLOSED] = "one side closed; the other never did before the timer expired",
+	[TG_CAUSE_NO_ANSWER] = "the SYN was never answered",
+	[TG_CAUSE_AGED_OUT] = "the session timer expired before the session closed",
+	[TG_CAUSE_STILL_OPEN] = "still open when the capture ended",
+	[TG_CAUSE_EVICTED] = "pushed out of a full flow table",
+	[TG_CAUSE_REUSED] = "a new SYN on the same ports replaced it",
+	[TG_CAUSE_UNKNOWN] = "the packets do not show why",
+};
+
+const char *const tg_rst_seq_str[TG_RST_SEQ__COUNT] = {
+	"unknown", "exact", "in-window", "out-of-window",
+};
+
+static const char *side(int dir)
+{
+	return dir ? "server" : "client";
+}
+
+/* The reset's own facts, appended after the cause-specific words. */
+static void rst_facts(const struct tg_session *s, const struct tg_evidence *ev,
+		      char *buf, size_t len)
+{
+	int x = ev->rst_dir;
+	char ttl[48];
+
+	(void)s;
+	if (ev->sent_before)
+		snprintf(ttl, sizeof(ttl), " (its packets before: %u-%u)",
+			 ev->ttl_min_before, ev->ttl_max_before);
+	else
+		snprintf(ttl, sizeof(ttl), " (nothing else from it)");
+	snprintf(buf, len, "frame %u: %s from the %s, TTL %u%s, IP ID %u, seq %s, "
+		 "%u.%03u ms after the %s's last packet",
+		 ev->rst_pkt, ev->flags & TG_EV_RST_ACK ? "RST+ACK" : "RST",
+		 side(x), ev->rst_ttl, ttl, ev->rst_ipid,
+		 tg_rst_seq_str[ev->rst_seq_class], ev->rst_gap_us / 1000,
+		 ev->rst_gap_us % 1000,
+		 ev->flags & TG_EV_PREV_FROM_PEER ? side(!x) : side(x));
+}
+
+static bool ttl_mismatch(const struct tg_evidence *ev)
+{
+	if (!ev->sent_before)
+		return false;
+	if (ev->ttl_min_before == ev->ttl_max_before)
+		return ev->rst_ttl != ev->ttl_min_before;
+	return ev->rst_ttl + 1 < ev->ttl_min_before || ev->rst_ttl > ev->ttl_max_before + 1;
+}
+
+static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evidence *ev,
+				 char *why, size_t len)
+{
+	int x = ev->rst_dir;
+	const struct tg_dir *xd = &s->d[x], *yd = &s->d[!x];
+	bool established = ev->flags & TG_EV_ESTABLISHED;
+
+	if (ev->after_pkts) {
+		snprintf(why, len, "the %s sent %u more packet%s after the reset",
+			 side(x), ev->after_pkts, ev->after_pkts > 1 ? "s" : "");
+		return TG_CAUSE_MIDDLEBOX_RESET;
+	}
+	if (ttl_mismatch(ev)) {
+		snprintf(why, len, "reset TTL %u does not match the %s's own TTL %u-%u",
+			 ev->rst_ttl, side(x), ev->ttl_min_before, ev->ttl_max_before);
+		return TG_CAUSE_MIDDLEBOX_RESET;
+	}
+	if (x == 1 && !(xd->flags_seen & TG_TCP_SYN) && (yd->flags_seen & TG_TCP_SYN)) {
+		snprintf(why, len, "the server answered the SYN with a reset");
+		return TG_CAUSE_PORT_CLOSED;
+	}
+	if ((ev->flags & TG_EV_SYNACK_FIRST) && !(xd->flags_seen & TG_TCP_SYN)) {
+		snprintf(why, len, "the %s reset a SYN-ACK it never asked for", side(x));
+		return TG_CAUSE_UNSOLICITED_SYNACK;
+	}
+	if (!established) {
+		snprintf(why, len, "the %s reset before the handshake completed", side(x));
+		return TG_CAUSE_HANDSHAKE_ABORT;
+	}
+	if (ev->rst_seq_class == TG_RST_SEQ_OUT_OF_WINDOW) {
+		snprintf(why, len, "reset seq is %d bytes from what the %s expected, window %u",
+			 ev->rst_seq_off, side(!x), ev->rst_rcv_win);
+		return TG_CAUSE_OUT_OF_WINDOW_RESET;
+	}
+	if (ev->flags & TG_EV_FIN_BOTH_BEFORE) {
+		snprintf(why, len, "both sides had closed with FIN before the reset");
+		return TG_CAUSE_RESET_AFTER_FIN;
+	}
+	if ((ev->flags & TG_EV_FIN_SENDER_BEFORE) &&
+	    (ev->flags & (x ? TG_EV_DATA_AFTER_FIN_1 : TG_EV_DATA_AFTER_FIN_0))) {
+		snprintf(why, len, "the %s had closed, then the %s sent more data",
+			 side(x), side(!x));
+		return TG_CAUSE_RESET_AFTER_CLOSE;
+	}
+	if (ev->flags & TG_EV_ZW_AT_RST) {
+		snprintf(why, len, "a zero window was open at the reset (%u probes)",
+			 s->d[0].zw_probes + s->d[1].zw_probes);
+		return TG_CAUSE_ZERO_WINDOW_STALL;
+	}
+	if ((ev->flags & TG_EV_PREV_FROM_PEER) && !(ev->flags & TG_EV_RST_ACK)) {
+		snprintf(why, len, "a bare reset answering the %s's packet after %u.%03u s: "
+			 "the %s had no connection", side(!x), ev->rst_gap_us / 1000000,
+			 ev->rst_gap_us / 1000 % 1000, side(x));
+		return TG_CAUSE_HALF_OPEN_PEER_LOST;
+	}
+	if ((ev->flags & TG_EV_ANY_DATA) &&
+	    !!(ev->flags & TG_EV_LAST_DATA_1) != x) {
+		snprintf(why, len, "the %s's last data was acknowledged but never answered",
+			 side(!x));
+		return TG_CAUSE_CLOSE_WITH_UNREAD_DATA;
+	}
+	snprintf(why, len, "the %s reset instead of closing with FIN%s", side(x),
+		 ev->flags & TG_EV_ANY_DATA ? " after its own data" : ", no data exchanged");
+	return TG_CAUSE_ABORTIVE_CLOSE;
+}
+
+static enum tg_cause quiet_cause(const struct tg_session *s, const struct tg_evidence *ev,
+				 char *why, size_t len)
+{
+	const struct tg_dir *o = &s->d[0], *r = &s->d[1];
+	bool ofin = o->dflags & TG_DF_FIN_SEEN, rfin = r->dflags & TG_DF_FIN_SEEN;
+	bool established = ev->flags & TG_EV_ESTABLISHED;
+
+	if (rfin && (s->flags & TG_SF_RESP_CLOSED_FIRST) && established &&
+	    tg_session_bytes(s, 1) == 0) {
+		snprintf(why, len, "server FIN first with no data of its own (client sent %llu bytes)",
+			 (unsigned long long)tg_session_bytes(s, 0));
+		return TG_CAUSE_SERVER_CLOSED_IMMEDIATELY;
+	}
+	if (ofin && rfin) {
+		snprintf(why, len, "%s closed first", s->flags & TG_SF_RESP_CLOSED_FIRST
+			 ? "server" : "client");
+		return TG_CAUSE_GRACEFUL;
+	}
+	if ((o->dflags | r->dflags) & TG_DF_ZW_OPEN) {
+		snprintf(why, len, "the %s's window was still zero at the end",
+			 o->dflags & TG_DF_ZW_OPEN ? "client" : "server");
+		return s->end == TG_END_OPEN ? TG_CAUSE_STILL_OPEN : TG_CAUSE_ZERO_WINDOW_STALL;
+	}
+	if (s->end == TG_END_OPEN) {
+		snprintf(why, len, "last packet %s the end of the capture",
+			 ofin || rfin ? "half-closed before" : "open before");
+		return TG_CAUSE_STILL_OPEN;
+	}
+	if (ofin || rfin) {
+		snprintf(why, len, "only the %s sent FIN", ofin ? "client" : "server");
+		return TG_CAUSE_HALF_CLOSED;
+	}
+	if (o->state == TG_EP_SYN_SENT && r->state == TG_EP_INACTIVE) {
+		snprintf(why, len, "%u SYN%s, no reply", o->pkts, o->pkts > 1 ? "s" : "");
+		return TG_CAUSE_NO_ANSWER;
+	}
+	if (established) {
+		snprintf(why, len, "no packet for the idle timeout after the last one");
+		return TG_CAUSE_IDLE_TIMEOUT;
+	}
+	snprintf(why, len, "timer expired with the client %s and the server %s",
+		 tg_ep_state_str[o->state], tg_ep_state_str[r->state]);
+	return TG_CAUSE_AGED_OUT;
+}
+
+void tg_cause_classify(const struct tg_session *s, const struct tg_evidence *ev,
+		       struct tg_cause_info *out)
+{
+	char why[112], facts[192];
+
+	if (s->end == TG_END_EVICTED) {
+		out->cause = TG_CAUSE_EVICTED;
+		snprintf(out->evidence, sizeof(out->evidence), "flow table full");
+		return;
+	}
+	if (ev->flags & TG_EV_HAVE_RST) {
+		out->cause = reset_cause(s, ev, why, sizeof(why));
+		rst_facts(s, ev, facts, sizeof(facts));
+		snprintf(out->evidence, sizeof(out->evidence), "%s; %s", why, facts);
+		return;
+	}
+	if (s->end == TG_END_TCP_REUSE) {
+		out->cause = TG_CAUSE_REUSED;
+		snprintf(out->evidence, sizeof(out->evidence),
+			 "a SYN with a new sequence number started another session");
+		return;
+	}
+	out->cause = quiet_cause(s, ev, why, sizeof(why));
+	snprintf(out->evidence, sizeof(out->evidence), "%s", why);
+}
