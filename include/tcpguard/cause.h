@@ -19,5 +19,7 @@ extern const char *const tg_cause_str[TG_CAUSE__COUNT];
 /* One-line meaning of each cause, for summaries and explain. */
 extern const char *const tg_cause_meaning[TG_CAUSE__COUNT];
 extern const char *const tg_rst_seq_str[TG_RST_SEQ__COUNT];
+/* What to check next for each cause, one or two sentences. */
+extern const char *const tg_cause_next[TG_CAUSE__COUNT];
 
 #endif

@@ -21,6 +21,8 @@ struct command {
 static const struct command commands[] = {
 	{ "analyze", cmd_analyze,
 	  "track every TCP session in captures and log how each ended" },
+	{ "explain", cmd_explain,
+	  "tell the story of one session (or every reset) and why it ended" },
 };
 
 static void usage(FILE *f)

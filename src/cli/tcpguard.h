@@ -6,5 +6,6 @@
 #define TG_CLI_H
 
 int cmd_analyze(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 #endif

@@ -71,6 +71,47 @@ const char *const tg_cause_meaning[TG_CAUSE__COUNT] = {
 	[TG_CAUSE_UNKNOWN] = "the packets do not show why",
 };
 
+const char *const tg_cause_next[TG_CAUSE__COUNT] = {
+	[TG_CAUSE_GRACEFUL] = "Nothing: the session closed normally.",
+	[TG_CAUSE_PORT_CLOSED] = "Is the service listening on that port (ss -ltn)? Is a host firewall "
+		"or a reject rule (nft/iptables 'reject with tcp reset') answering for it?",
+	[TG_CAUSE_MIDDLEBOX_RESET] = "Look for a firewall, IPS, load balancer or proxy on the path: its "
+		"policy or threat logs for this session (App-ID deny, threat, policy-deny).",
+	[TG_CAUSE_ABORTIVE_CLOSE] = "Usually benign (SO_LINGER 0, connection pools, health checks). If the "
+		"reset came mid-transfer, check the application's logs for an error or crash.",
+	[TG_CAUSE_CLOSE_WITH_UNREAD_DATA] = "The application closed without reading what the peer sent: "
+		"check it for rejected requests (400/413), timeouts, or a crash.",
+	[TG_CAUSE_RESET_AFTER_CLOSE] = "The peer kept sending after the close: check for pipelined or "
+		"late requests and whether the application closes too early.",
+	[TG_CAUSE_RESET_AFTER_FIN] = "Benign: the data was delivered; the reset only tore down what "
+		"was left (common with clients that exit right after closing).",
+	[TG_CAUSE_HALF_OPEN_PEER_LOST] = "The endpoint lost the connection: check it for a restart, crash, "
+		"failover, or a NAT/conntrack entry that expired during the silence.",
+	[TG_CAUSE_ZERO_WINDOW_STALL] = "The receiving application stopped reading: check its CPU, locks, "
+		"disk, or a downstream it was waiting on.",
+	[TG_CAUSE_IDLE_TIMEOUT] = "Idle longer than the session timeout: use TCP keep-alives shorter than "
+		"the firewall/load-balancer idle timers, or raise those timers.",
+	[TG_CAUSE_HANDSHAKE_ABORT] = "A connect aborted before completion, or a half-open (SYN) scan: "
+		"check the source for scanning across ports or hosts.",
+	[TG_CAUSE_UNSOLICITED_SYNACK] = "Backscatter: someone spoofed this address in SYNs to the server. "
+		"Check for a reflection attack aimed at this host or prefix.",
+	[TG_CAUSE_OUT_OF_WINDOW_RESET] = "A blind reset attempt or a badly behaved middlebox: the receiver "
+		"drops such resets (RFC 5961); look for many of them across sessions.",
+	[TG_CAUSE_SERVER_CLOSED_IMMEDIATELY] = "The server refused after accepting: TCP wrappers "
+		"(hosts.allow/deny), fail2ban, sshd MaxStartups, or a connection limit.",
+	[TG_CAUSE_HALF_CLOSED] = "One side never finished closing: check the application that kept its "
+		"side open, or a middlebox that dropped the last FIN.",
+	[TG_CAUSE_NO_ANSWER] = "No reply to the SYN: is the host up, is a firewall dropping (not "
+		"rejecting) the port, is the route back broken?",
+	[TG_CAUSE_AGED_OUT] = "The handshake or close never completed before the timer: look for packet "
+		"loss or asymmetric routing (the capture may see one direction only).",
+	[TG_CAUSE_STILL_OPEN] = "The capture ended first: capture longer to see how it ends.",
+	[TG_CAUSE_EVICTED] = "The flow table was full: raise --max-flows or --max-memory.",
+	[TG_CAUSE_REUSED] = "A client reused the port with a new connection: check for port exhaustion "
+		"or aggressive reconnects.",
+	[TG_CAUSE_UNKNOWN] = "Look at the timeline around the last packets.",
+};
+
 const char *const tg_rst_seq_str[TG_RST_SEQ__COUNT] = {
 	"unknown", "exact", "in-window", "out-of-window",
 };
@@ -118,6 +159,13 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 	const struct tg_dir *xd = &s->d[x], *yd = &s->d[!x];
 	bool established = ev->flags & TG_EV_ESTABLISHED;
 
+	/* A reset the receiver must drop says nothing about the endpoint,
+	 * and the connection survives it: a blind reset. */
+	if (ev->rst_seq_class == TG_RST_SEQ_OUT_OF_WINDOW) {
+		snprintf(why, len, "reset seq is %d bytes from what the %s expected, window %u",
+			 ev->rst_seq_off, side(!x), ev->rst_rcv_win);
+		return TG_CAUSE_OUT_OF_WINDOW_RESET;
+	}
 	if (ev->after_pkts) {
 		snprintf(why, len, "the %s sent %u more packet%s after the reset",
 			 side(x), ev->after_pkts, ev->after_pkts > 1 ? "s" : "");
@@ -139,11 +187,6 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 	if (!established) {
 		snprintf(why, len, "the %s reset before the handshake completed", side(x));
 		return TG_CAUSE_HANDSHAKE_ABORT;
-	}
-	if (ev->rst_seq_class == TG_RST_SEQ_OUT_OF_WINDOW) {
-		snprintf(why, len, "reset seq is %d bytes from what the %s expected, window %u",
-			 ev->rst_seq_off, side(!x), ev->rst_rcv_win);
-		return TG_CAUSE_OUT_OF_WINDOW_RESET;
 	}
 	if (ev->flags & TG_EV_FIN_BOTH_BEFORE) {
 		snprintf(why, len, "both sides had closed with FIN before the reset");
