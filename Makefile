@@ -29,6 +29,7 @@ APP_OBJ  = $(IO_SRC:%.c=$(BUILD)/%.o) $(OUT_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all help deps demo test test-unit test-golden test-peer test-san \
+        test-corrupt test-sigint test-stress test-fuzz \
         bench fuzz install clean scenarios
 
 all: $(BUILD)/tcpguard $(BUILD)/libtcpguard.a
@@ -39,6 +40,7 @@ help:
 	@echo "make test       unit + golden + Zeek conformance tests, then again under ASan+UBSan"
 	@echo "make bench      generate the bench capture and measure analyze against the read floor"
 	@echo "make fuzz       run each libFuzzer harness (FUZZ_SECONDS=60 each)"
+	@echo "make test-fuzz  replay fuzz regressions and seeds, fuzz each harness 30 s"
 	@echo "make scenarios  (root) regenerate tests/data/*.pcap from real Linux stacks"
 	@echo "make install    install to \$$PREFIX (default /usr/local)"
 	@echo "make clean      remove build outputs"
@@ -76,21 +78,36 @@ test-golden: $(BUILD)/tcpguard
 test-peer: $(BUILD)/tcpguard
 	$(Q)tests/peer.sh $(BUILD)/tcpguard
 
+test-corrupt: $(BUILD)/tcpguard
+	$(Q)tests/corrupt.sh $(BUILD)/tcpguard
+
+test-sigint: $(BUILD)/tcpguard $(BUILD)/gen
+	$(Q)tests/sigint.sh $(BUILD)/tcpguard $(BUILD)/gen
+
+$(BUILD)/synflood: tests/stress/synflood.c $(BUILD)/libtcpguard.a
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtcpguard.a
+
+# Resident memory is only meaningful without sanitizers: not in test-san.
+test-stress: $(BUILD)/synflood
+	$(Q)$(BUILD)/synflood
+
 SAN_FLAGS = -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # The whole suite once more, built with AddressSanitizer + UBSan (and
 # LeakSanitizer, which ASan runs at exit).
 test-san:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-san CFLAGS="$(SAN_FLAGS)" \
-		test-unit test-golden test-peer
+		test-unit test-golden test-peer test-corrupt
 
 # Every suite appends "NAME: N passed, M failed" to $(TG_RESULTS); the
 # summary adds them up. A failing suite stops the run.
 test: export TG_RESULTS = $(CURDIR)/build/test-results.txt
 test: deps
 	@mkdir -p build && rm -f $(TG_RESULTS)
-	$(Q)$(MAKE) --no-print-directory test-unit test-golden test-peer
+	$(Q)$(MAKE) --no-print-directory test-unit test-golden test-peer \
+		test-corrupt test-sigint test-stress
 	$(Q)$(MAKE) --no-print-directory test-san
+	$(Q)$(MAKE) --no-print-directory test-fuzz
 	$(Q)tests/summary.sh
 
 bench: deps all
@@ -115,10 +132,16 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(IO_SRC)
 	@$(if $(Q),echo "  FUZZCC  $@")
 	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(IO_SRC) $(LDLIBS_PCAP)
 
-# Each harness runs FUZZ_SECONDS over its corpus (seeded from tests/data);
+# Each harness runs FUZZ_SECONDS over its corpus (seeded from tests/fuzz/corpus);
 # new inputs go to build-fuzz/corpus-NAME, crashes to build-fuzz/.
 fuzz: $(FUZZ_HARNESS)
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESS)
+
+# In make test: replay tests/fuzz/regress and the seeds, then fuzz each
+# harness FUZZ_SMOKE_SECONDS (skipped, saying so, without libFuzzer).
+FUZZ_SMOKE_SECONDS ?= 30
+test-fuzz:
+	$(Q)tests/fuzz/smoke.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_HARNESS)
 
 scenarios:
 	$(Q)tests/scenarios/make-all.sh
