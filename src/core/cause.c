@@ -176,13 +176,13 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 			 ev->rst_ttl, side(x), ev->ttl_min_before, ev->ttl_max_before);
 		return TG_CAUSE_MIDDLEBOX_RESET;
 	}
-	if (x == 1 && !(xd->flags_seen & TG_TCP_SYN) && (yd->flags_seen & TG_TCP_SYN)) {
-		snprintf(why, len, "the server answered the SYN with a reset");
-		return TG_CAUSE_PORT_CLOSED;
-	}
 	if ((ev->flags & TG_EV_SYNACK_FIRST) && !(xd->flags_seen & TG_TCP_SYN)) {
 		snprintf(why, len, "the %s reset a SYN-ACK it never asked for", side(x));
 		return TG_CAUSE_UNSOLICITED_SYNACK;
+	}
+	if (x == 1 && !(xd->flags_seen & TG_TCP_SYN) && (yd->flags_seen & TG_TCP_SYN)) {
+		snprintf(why, len, "the server answered the SYN with a reset");
+		return TG_CAUSE_PORT_CLOSED;
 	}
 	if (!established) {
 		snprintf(why, len, "the %s reset before the handshake completed", side(x));
@@ -209,8 +209,10 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 			 ev->rst_gap_us / 1000 % 1000, side(x));
 		return TG_CAUSE_HALF_OPEN_PEER_LOST;
 	}
-	if ((ev->flags & TG_EV_ANY_DATA) &&
-	    !!(ev->flags & TG_EV_LAST_DATA_1) != x) {
+	/* A server that resets right after the client's data never answered
+	 * it. (A client resetting after the server's data is the ordinary
+	 * end of a response read in full: abortive, below.) */
+	if (x == 1 && (ev->flags & TG_EV_ANY_DATA) && !(ev->flags & TG_EV_LAST_DATA_1)) {
 		snprintf(why, len, "the %s's last data was acknowledged but never answered",
 			 side(!x));
 		return TG_CAUSE_CLOSE_WITH_UNREAD_DATA;
