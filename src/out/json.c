@@ -72,6 +72,8 @@ static void put_key_u64(struct jbuf *j, const char *key, uint64_t v)
 static void dir_json(struct jbuf *j, const char *who, const struct tg_dir *d,
 		     bool sent)
 {
+	static const char fl[] = "FSRPAUEC";
+
 	put(j, ",\"");
 	put(j, who);
 	put(j, "_state\":\"");
@@ -79,6 +81,14 @@ static void dir_json(struct jbuf *j, const char *who, const struct tg_dir *d,
 	j->b[j->n++] = '"';
 	if (!sent)
 		return;
+	/* Every TCP flag this side ever sent, tcpdump's letters. */
+	put(j, ",\"");
+	put(j, who);
+	put(j, "_flags\":\"");
+	for (int i = 0; i < 8; i++)
+		if (d->flags_seen & (1u << i))
+			j->b[j->n++] = fl[i];
+	j->b[j->n++] = '"';
 	put(j, ",\""); put(j, who); put_key_u64(j, "_ttl_min\":", d->ttl_min);
 	put(j, ",\""); put(j, who); put_key_u64(j, "_ttl_max\":", d->ttl_max);
 	put(j, ",\""); put(j, who); put_key_u64(j, "_ip_id_last\":", d->ipid_last);
