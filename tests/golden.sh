@@ -4,7 +4,9 @@
 # Golden tests: every capture in tests/data made by real Linux stacks is
 # analysed and the JSON lines, the Zeek conn.log (minus the #open/#close
 # wall-clock lines) and, for the demo, the summary must equal the
-# expected files in tests/data/expected/ byte for byte.
+# expected files in tests/data/expected/ byte for byte. A capture NAME.pcap
+# with a NAME.args beside it is analysed with the options in that file
+# (one line, split into words), e.g. shorter timers.
 #
 #   tests/golden.sh TCPGUARD           check
 #   tests/golden.sh TCPGUARD --update  rewrite the expected files (review the diff!)
@@ -35,7 +37,11 @@ check() {
 
 for pcap in "$data"/*.pcap; do
 	name=$(basename "$pcap" .pcap)
-	if ! "$bin" analyze -q --json "$tmp/$name.json" --zeek "$tmp/$name.raw.log" "$pcap" 2>"$tmp/err"; then
+	args=()
+	if [ -f "$data/$name.args" ]; then
+		read -r -a args <"$data/$name.args"
+	fi
+	if ! "$bin" analyze -q "${args[@]}" --json "$tmp/$name.json" --zeek "$tmp/$name.raw.log" "$pcap" 2>"$tmp/err"; then
 		echo "golden: FAIL $name: tcpguard exited non-zero: $(cat "$tmp/err")"
 		fail=$((fail + 1))
 		continue

@@ -3,6 +3,7 @@
 #
 # Every scenario script sources this file, then:
 #   tgs_init <scenario>          # namespaces tgs-<scenario>-c / tgs-<scenario>-s, veth pair, addresses
+#   tgs_init_fw <scenario>       # or: client ns - firewall ns (router) - server ns, see below
 #   tgs_capture_start <side> <pcap-name> [snaplen] [filter]
 #   tgs_py <scenario-fn> [args]  # drive the traffic (tests/scenarios/traffic.py)
 #   tgs_capture_stop
@@ -13,6 +14,14 @@
 # Static neighbour entries (no ARP / ND on the wire), offloads off (correct
 # checksums and MTU-sized segments on the wire), IPv6 without DAD.
 # Nothing is ever routed outside the two namespaces.
+#
+# Three-namespace topology (tgs_init_fw), IPv4 only, all inside 10.95.0.0/16:
+#   ns tgs-<name>-c : veth-c   02:95:00:00:01:01  10.95.1.1/24    route 10.95.0.0/16 via .1.254
+#   ns tgs-<name>-f : veth-fc  02:95:00:00:01:fe  10.95.1.254/24  (ip_forward=1)
+#                     veth-fs  02:95:00:00:02:fe  10.95.2.254/24
+#   ns tgs-<name>-s : veth-s   02:95:00:00:02:01  10.95.2.1/24    route 10.95.0.0/16 via .2.254
+# A capture on veth-c then shows the server's packets with TTL 63 (one hop)
+# and whatever the firewall itself sends with its own TTL 64 and IP IDs.
 
 set -euo pipefail
 
@@ -28,9 +37,19 @@ TGS_S4=10.99.0.2
 TGS_C6=fd00:99::1
 TGS_S6=fd00:99::2
 
+TGS_FW_C_MAC=02:95:00:00:01:01
+TGS_FW_FC_MAC=02:95:00:00:01:fe
+TGS_FW_FS_MAC=02:95:00:00:02:fe
+TGS_FW_S_MAC=02:95:00:00:02:01
+TGS_FW_C4=10.95.1.1
+TGS_FW_FC4=10.95.1.254
+TGS_FW_FS4=10.95.2.254
+TGS_FW_S4=10.95.2.1
+
 TGS_NAME=
 TGS_NS_C=
 TGS_NS_S=
+TGS_NS_F=
 TGS_CAP_PID=
 TGS_CAP_TMP=
 TGS_CAP_OUT=
@@ -64,6 +83,7 @@ tgs_cleanup() {
     TGS_CAP_PID=
     [ -n "$TGS_NS_C" ] && ip netns del "$TGS_NS_C" 2>/dev/null
     [ -n "$TGS_NS_S" ] && ip netns del "$TGS_NS_S" 2>/dev/null
+    [ -n "$TGS_NS_F" ] && ip netns del "$TGS_NS_F" 2>/dev/null
     if [ -n "$TGS_BPFFS" ] && mountpoint -q "$TGS_BPFFS"; then
         umount "$TGS_BPFFS" 2>/dev/null
     fi
@@ -114,6 +134,53 @@ tgs_init() {
     tgs_addr veth-c veth-s
 }
 
+# tgs_init_fw <name> : client ns - firewall ns - server ns, two veth pairs,
+# IPv4 only (IPv6 disabled on every veth: no ND/MLD noise), static routes and
+# neighbours, forwarding on in the firewall ns only.
+tgs_init_fw() {
+    TGS_NAME=$1
+    TGS_V6=0
+    tgs_need
+    TGS_NS_C=tgs-$TGS_NAME-c
+    TGS_NS_F=tgs-$TGS_NAME-f
+    TGS_NS_S=tgs-$TGS_NAME-s
+    trap tgs_cleanup EXIT
+    trap 'exit 130' INT TERM HUP
+    local ns
+    for ns in "$TGS_NS_C" "$TGS_NS_F" "$TGS_NS_S"; do
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    TGS_WORK=$(mktemp -d /tmp/tgs-"$TGS_NAME".XXXXXX)
+    mkdir -p "$TGS_DATA"
+    for ns in "$TGS_NS_C" "$TGS_NS_F" "$TGS_NS_S"; do
+        ip netns add "$ns"
+        ip -n "$ns" link set lo up
+    done
+    ip link add veth-c netns "$TGS_NS_C" address $TGS_FW_C_MAC type veth \
+        peer name veth-fc netns "$TGS_NS_F" address $TGS_FW_FC_MAC
+    ip link add veth-s netns "$TGS_NS_S" address $TGS_FW_S_MAC type veth \
+        peer name veth-fs netns "$TGS_NS_F" address $TGS_FW_FS_MAC
+    local pair dev
+    for pair in "$TGS_NS_C:veth-c" "$TGS_NS_F:veth-fc" "$TGS_NS_F:veth-fs" "$TGS_NS_S:veth-s"; do
+        ns=${pair%%:*} dev=${pair#*:}
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf."$dev".disable_ipv6=1
+        ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off tx off rx off sg off >/dev/null 2>&1 ||
+            tgs_log "warning: ethtool -K $dev failed (offloads left on)"
+        ip -n "$ns" link set "$dev" up
+    done
+    ip netns exec "$TGS_NS_F" sysctl -qw net.ipv4.ip_forward=1
+    ip -n "$TGS_NS_C" addr add $TGS_FW_C4/24 dev veth-c
+    ip -n "$TGS_NS_F" addr add $TGS_FW_FC4/24 dev veth-fc
+    ip -n "$TGS_NS_F" addr add $TGS_FW_FS4/24 dev veth-fs
+    ip -n "$TGS_NS_S" addr add $TGS_FW_S4/24 dev veth-s
+    ip -n "$TGS_NS_C" route add 10.95.0.0/16 via $TGS_FW_FC4 dev veth-c
+    ip -n "$TGS_NS_S" route add 10.95.0.0/16 via $TGS_FW_FS4 dev veth-s
+    ip -n "$TGS_NS_C" neigh replace $TGS_FW_FC4 lladdr $TGS_FW_FC_MAC dev veth-c nud permanent
+    ip -n "$TGS_NS_F" neigh replace $TGS_FW_C4 lladdr $TGS_FW_C_MAC dev veth-fc nud permanent
+    ip -n "$TGS_NS_F" neigh replace $TGS_FW_S4 lladdr $TGS_FW_S_MAC dev veth-fs nud permanent
+    ip -n "$TGS_NS_S" neigh replace $TGS_FW_FS4 lladdr $TGS_FW_FS_MAC dev veth-s nud permanent
+}
+
 # tgs_addr <client-dev> <server-dev> : addresses + static neighbours
 tgs_addr() {
     local cdev=$1 sdev=$2
@@ -128,10 +195,14 @@ tgs_addr() {
     ip -n "$TGS_NS_S" -6 neigh replace $TGS_C6 lladdr $TGS_C_MAC dev "$sdev" nud permanent
 }
 
-# tgs_nft <c|s> <ruleset text> : load an nftables ruleset into one namespace
+# tgs_nft <c|f|s> <ruleset text> : load an nftables ruleset into one namespace
 tgs_nft() {
     local ns
-    if [ "$1" = c ]; then ns=$TGS_NS_C; else ns=$TGS_NS_S; fi
+    case $1 in
+    c) ns=$TGS_NS_C ;;
+    f) ns=$TGS_NS_F ;;
+    *) ns=$TGS_NS_S ;;
+    esac
     printf '%s\n' "$2" | ip netns exec "$ns" nft -f -
 }
 
@@ -201,5 +272,10 @@ tgs_vlan() {
 tgs_py() {
     local fn=$1
     shift
-    "$TGS_PY" "$TGS_DIR/traffic.py" --cns "$TGS_NS_C" --sns "$TGS_NS_S" "$fn" "$@"
+    if [ -n "$TGS_NS_F" ]; then
+        "$TGS_PY" "$TGS_DIR/traffic.py" --cns "$TGS_NS_C" --sns "$TGS_NS_S" --fns "$TGS_NS_F" \
+            --caddr $TGS_FW_C4 --saddr $TGS_FW_S4 "$fn" "$@"
+    else
+        "$TGS_PY" "$TGS_DIR/traffic.py" --cns "$TGS_NS_C" --sns "$TGS_NS_S" "$fn" "$@"
+    fi
 }

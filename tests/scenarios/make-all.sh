@@ -1,11 +1,15 @@
 #!/bin/bash
 # Regenerate every capture in tests/data/ (root; needs tcpdump, iproute2,
 # nftables, ethtool, /usr/bin/python3). Each scenario creates and removes its
-# own tgs-<name>-c / tgs-<name>-s network namespaces; nothing leaves them.
+# own tgs-<name>-c / tgs-<name>-s (and, for cause-*, tgs-<name>-f) network
+# namespaces; nothing leaves them.
 set -euo pipefail
 cd "$(dirname "$0")"
 scenarios=(graceful closed-port rst-from-client rst-from-server syn-unanswered
-    half-close zero-window retransmissions port-reuse ipv6 vlan demo)
+    half-close zero-window retransmissions port-reuse ipv6 vlan demo
+    cause-middlebox-reset cause-close-unread cause-reset-after-close cause-peer-lost
+    cause-zero-window cause-handshake-abort cause-unsolicited-synack cause-out-of-window
+    cause-server-closed cause-idle cause-no-answer cause-rst-after-fin)
 if [ $# -gt 0 ]; then scenarios=("$@"); fi
 fail=0
 for s in "${scenarios[@]}"; do

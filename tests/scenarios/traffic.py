@@ -6,7 +6,13 @@ before creating each socket (a socket stays in the namespace it was created
 in), so client and server steps run in a fixed order with no IPC.  Only the
 addresses that lib.sh assigns inside the scenario namespaces are used.
 
-Usage: traffic.py --cns NS --sns NS SCENARIO [--family 4|6] [--cport N] ...
+The cause-* scenarios run on lib.sh's three-namespace topology (client -
+firewall - server, --fns/--caddr/--saddr) and some of them hand-build TCP
+segments on raw sockets: a SYN or SYN-ACK no socket asked for, a reset
+injected by the firewall.
+
+Usage: traffic.py --cns NS --sns NS [--fns NS --caddr A --saddr A] SCENARIO
+                  [--family 4|6] [--cport N] ...
 """
 import argparse
 import ctypes
@@ -14,6 +20,7 @@ import os
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -65,6 +72,8 @@ class Ctx:
         self.a = a
         self.fam = socket.AF_INET if a.family == 4 else socket.AF_INET6
         self.caddr, self.saddr = ADDR[a.family]
+        if a.caddr:
+            self.caddr, self.saddr = a.caddr, a.saddr
 
     def listen(self, port=None, rcvbuf=None):
         setns(self.a.sns)
@@ -300,6 +309,336 @@ def sc_port_reuse(x, a):
     srv.close()
 
 
+# ---------------------------------------------- cause-* scenarios (3 namespaces)
+#
+# Hand-built segments: raw IPPROTO_TCP sockets. Without IP_HDRINCL the kernel
+# writes the IP header (its own TTL and IP ID); with it we write it, leaving
+# the ID 0 so the kernel fills in its own counter.
+
+F_FIN, F_SYN, F_RST, F_PSH, F_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    t = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while t >> 16:
+        t = (t & 0xFFFF) + (t >> 16)
+    return ~t & 0xFFFF
+
+
+def tcp_segment(src, dst, sport, dport, seq, ack, flags, win=64240, opts=b""):
+    """TCP header (no payload) with a correct checksum over the IPv4 pseudo-header."""
+    off = (20 + len(opts)) // 4
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      off << 4, flags, win, 0, 0) + opts
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(hdr))
+    c = csum(pseudo + hdr)
+    return hdr[:16] + struct.pack("!H", c) + hdr[18:]
+
+
+def ipv4_header(src, dst, l4len, ttl=64):
+    """IPv4 header for IP_HDRINCL. ID 0 and no DF: the kernel fills in an ID from
+    its own generator (with DF it would leave 0); it also writes the checksum."""
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + l4len, 0, 0, ttl, 6, 0,
+                       socket.inet_aton(src), socket.inet_aton(dst))
+
+
+def raw_send(ns, dst, segment, hdr=None):
+    """Send one segment from namespace ns on a raw socket."""
+    setns(ns)
+    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    try:
+        if hdr is not None:
+            r.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+            segment = hdr + segment
+        r.sendto(segment, (dst, 0))
+    finally:
+        r.close()
+
+
+MSS_OPT = struct.pack("!BBH", 2, 4, 1460)
+
+
+def nft(ns, *args, ruleset=None):
+    """nft ARGS in namespace ns; ruleset: text fed to 'nft -f -'."""
+    if ruleset is not None:
+        args = ("-f", "-")
+    subprocess.run(["ip", "netns", "exec", ns, "nft"] + list(args), check=True,
+                   input=ruleset, text=True)
+
+
+def expect_reset(s, what):
+    try:
+        d = s.recv(65536)
+    except ConnectionResetError:
+        return
+    raise RuntimeError("%s: expected a reset, got %r" % (what, d[:20]))
+
+
+def sc_cause_middlebox(x, a):
+    """request/response, then the client sends data with a marker the firewall
+    rejects (nft reject with tcp reset): the RST reaches the client from the
+    firewall with the server's address but the firewall's TTL. The server
+    never sees the marker; it later aborts (its RST finds no socket)."""
+    c, s = _established_exchange(x, a)
+    pause(0.1)
+    c.sendall(payload(100, a.marker.encode()))
+    c.settimeout(3)
+    expect_reset(c, "client")
+    c.close()
+    pause(0.1)
+    abort(s)
+    pause(0.1)
+
+
+def sc_cause_close_unread(x, a):
+    """server accepts, the client's 100 B request arrives, the server closes
+    without reading it: Linux resets (tcp_close, data_was_unread)."""
+    srv = x.listen()
+    c = x.client()
+    x.connect(c)
+    s, _ = srv.accept()
+    srv.close()
+    c.sendall(payload(100, b"REQUEST-"))
+    pause(0.1)
+    s.close()                 # 100 B unread -> RST instead of FIN
+    expect_reset(c, "client")
+    c.close()
+    pause(0.1)
+
+
+def sc_cause_reset_after_close(x, a):
+    """server reads the request, replies and closes (FIN); the client, which
+    has read the reply and the EOF, sends more data: the server resets."""
+    c, s = _established_exchange(x, a)
+    s.close()                 # server FIN
+    expect_eof(c)
+    pause(0.1)
+    c.sendall(payload(100, b"LATE-"))
+    pause(0.1)
+    try:                      # reset in CLOSE_WAIT: the next send gets EPIPE
+        c.send(b"x")
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    else:
+        raise RuntimeError("client: no reset after the late data")
+    c.close()
+    pause(0.1)
+
+
+def sc_cause_peer_lost(x, a):
+    """the server's connection vanishes without a trace (SO_LINGER 0 with its
+    RST dropped by nftables in the server ns); 1 s later the client sends and
+    the server kernel answers with a bare RST."""
+    c, s = _established_exchange(x, a)
+    pause(0.1)
+    abort(s)                  # RST dropped on the way out
+    nft(a.sns, "delete", "table", "inet", a.nft_table)
+    time.sleep(1.0)
+    c.sendall(payload(100, b"ARE-YOU-THERE-"))
+    pause(0.1)
+    expect_reset(c, "client")
+    c.close()
+    pause(0.1)
+
+
+def sc_cause_zero_window(x, a):
+    """small buffers, the server stops reading: zero window, the client
+    probes for a.probe s, then the server closes with unread data -> RST."""
+    srv = x.listen(rcvbuf=a.rcvbuf)
+    c = x.client()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, a.rcvbuf)
+    x.connect(c)
+    s, _ = srv.accept()
+    srv.close()
+    c.settimeout(20)
+    err = []
+
+    def writer():
+        try:
+            c.sendall(payload(a.bytes, b"BULK-"))
+        except (ConnectionResetError, BrokenPipeError) as e:
+            err.append(e)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    pause(0.3)                # window closes within a few ms
+    time.sleep(a.probe)       # persist timer probes
+    s.close()                 # unread data -> RST
+    t.join(5)
+    if t.is_alive() or not err:
+        raise RuntimeError("client writer did not see the reset")
+    c.close()
+    pause(0.1)
+
+
+def sc_cause_handshake_abort(x, a):
+    """a SYN from a raw socket in the client ns: the server answers SYN-ACK and
+    the client kernel, having no socket for it, resets (half-open scan)."""
+    srv = x.listen()
+    seg = tcp_segment(x.caddr, x.saddr, a.cport, a.sport, 0x1000, 0, F_SYN, opts=MSS_OPT)
+    raw_send(a.cns, x.saddr, seg)
+    pause(0.3)
+    srv.close()
+
+
+def sc_cause_unsolicited_synack(x, a):
+    """a SYN-ACK from a raw socket in the server ns for a SYN nobody sent:
+    the client kernel resets it (backscatter of a spoofed SYN)."""
+    seg = tcp_segment(x.saddr, x.caddr, a.sport, a.cport, 0x2000, 0x3000,
+                      F_SYN | F_ACK, opts=MSS_OPT)
+    raw_send(a.sns, x.caddr, seg)
+    pause(0.3)
+
+
+def sniff_open(ns, ifname, timeout=3.0):
+    """AF_PACKET socket on ifname in ns (read_seq reads from it)."""
+    setns(ns)
+    p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+    p.bind((ifname, 0))
+    p.settimeout(timeout)
+    return p
+
+
+def read_seq(p, src, sport):
+    """(seq, ack) of the next TCP segment from src:sport seen on p."""
+    while True:
+        f = p.recv(2048)
+        ip = f[14:]
+        if ip[9] != 6 or ip[12:16] != socket.inet_aton(src):
+            continue
+        t = ip[(ip[0] & 0xF) * 4:]
+        sp, _, seq, ack = struct.unpack("!HHII", t[:12])
+        if sp == sport:
+            p.close()
+            return seq, ack
+
+
+def sc_cause_out_of_window(x, a):
+    """the firewall injects a RST toward the client with the server's address,
+    its own TTL 64 and IP ID, and a seq 2^31 away from the server's: the client
+    drops it and the transfer goes on to a graceful close."""
+    srv = x.listen()
+    c = x.client()
+    x.connect(c)
+    s, _ = srv.accept()
+    srv.close()
+    c.sendall(payload(100, b"REQUEST-"))
+    recv_exact(s, 100)
+    sn = sniff_open(a.fns, "veth-fs")
+    for i in range(a.chunks):
+        pause(0.1)
+        s.sendall(payload(1000, b"CHUNK-%d-" % i))
+        recv_exact(c, 1000)
+        if i == 0:
+            seq, _ = read_seq(sn, x.saddr, a.sport)
+            seg = tcp_segment(x.saddr, x.caddr, a.sport, a.cport, seq + 0x80000000, 0,
+                              F_RST, win=0)
+            raw_send(a.fns, x.caddr, seg, ipv4_header(x.saddr, x.caddr, len(seg)))
+    pause()
+    c.close()
+    expect_eof(s)
+    pause()
+    s.close()
+    pause(0.1)
+
+
+def sc_cause_server_closed(x, a):
+    """server accepts and closes at once without a byte (MaxStartups,
+    hosts.deny); the client reads EOF and closes."""
+    srv = x.listen()
+    c = x.client()
+    x.connect(c)
+    s, _ = srv.accept()
+    srv.close()
+    s.close()                 # server FIN, nothing sent
+    expect_eof(c)
+    pause()
+    c.close()
+    pause(0.1)
+
+
+def sc_cause_idle(x, a):
+    """request/response, a.idle s of silence, another request/response, close."""
+    c, s = _established_exchange(x, a)
+    time.sleep(a.idle)
+    c.sendall(payload(100, b"AGAIN-"))
+    recv_exact(s, 100)
+    pause()
+    s.sendall(payload(500, b"REPLY-"))
+    recv_exact(c, 500)
+    pause()
+    c.close()
+    expect_eof(s)
+    pause()
+    s.close()
+    pause(0.1)
+
+
+def sc_cause_no_answer(x, a):
+    """SYNs to a.sport are dropped; the client gives up after a.timeout s and,
+    1 s later, falls back to a.sport + 1, which answers: the later packets let
+    a 2 s tcp-init timer of the first attempt run out inside the capture."""
+    c = x.client()
+    c.settimeout(a.timeout)
+    try:
+        x.connect(c)
+    except (socket.timeout, TimeoutError):
+        pass
+    else:
+        raise RuntimeError("connect unexpectedly succeeded")
+    c.close()                 # SYN_SENT -> CLOSED: nothing on the wire
+    time.sleep(1.0)
+    srv = x.listen(port=a.sport + 1)
+    c = x.client(cport=a.cport + 1)
+    x.connect(c, port=a.sport + 1)
+    s, _ = srv.accept()
+    srv.close()
+    c.sendall(payload(100, b"FALLBACK-"))
+    recv_exact(s, 100)
+    pause()
+    s.sendall(payload(500, b"RESPONSE-"))
+    recv_exact(c, 500)
+    pause()
+    c.close()
+    expect_eof(s)
+    pause()
+    s.close()
+    pause(0.1)
+
+
+def sc_cause_rst_after_fin(x, a):
+    """client sends a request and half-closes (FIN); the server answers without
+    reading it and half-closes too (FIN); the client's ACK of that FIN is lost
+    (dropped once at the firewall), so the server is still in LAST_ACK when it
+    close()s with the request unread: RST after both FINs."""
+    srv = x.listen()
+    c = x.client()
+    x.connect(c)
+    s, _ = srv.accept()
+    srv.close()
+    c.sendall(payload(100, b"REQUEST-"))
+    c.shutdown(socket.SHUT_WR)        # client FIN
+    pause(0.1)
+    nft(a.fns, ruleset="""table inet %s {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    ip saddr %s tcp flags == ack ip length 52 drop
+  }
+}""" % (a.nft_table, x.caddr))
+    s.sendall(payload(500, b"RESPONSE-"))
+    s.shutdown(socket.SHUT_WR)        # server FIN (the ACK for it is lost)
+    recv_exact(c, 500)
+    expect_eof(c)
+    pause(0.1)
+    s.close()                         # LAST_ACK, 100 B unread -> RST
+    nft(a.fns, "delete", "table", "inet", a.nft_table)
+    pause(0.1)
+    c.close()
+    pause(0.1)
+
+
 SCENARIOS = {
     "graceful": sc_graceful,
     "closed-port": sc_closed_port,
@@ -310,6 +649,18 @@ SCENARIOS = {
     "zero-window": sc_zero_window,
     "bulk": sc_bulk,
     "port-reuse": sc_port_reuse,
+    "cause-middlebox": sc_cause_middlebox,
+    "cause-close-unread": sc_cause_close_unread,
+    "cause-reset-after-close": sc_cause_reset_after_close,
+    "cause-peer-lost": sc_cause_peer_lost,
+    "cause-zero-window": sc_cause_zero_window,
+    "cause-handshake-abort": sc_cause_handshake_abort,
+    "cause-unsolicited-synack": sc_cause_unsolicited_synack,
+    "cause-out-of-window": sc_cause_out_of_window,
+    "cause-server-closed": sc_cause_server_closed,
+    "cause-idle": sc_cause_idle,
+    "cause-no-answer": sc_cause_no_answer,
+    "cause-rst-after-fin": sc_cause_rst_after_fin,
 }
 
 
@@ -317,6 +668,9 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--cns", required=True)
     p.add_argument("--sns", required=True)
+    p.add_argument("--fns", help="firewall namespace (three-namespace topology)")
+    p.add_argument("--caddr", help="client IPv4 address (with --saddr)")
+    p.add_argument("--saddr", help="server IPv4 address (with --caddr)")
     p.add_argument("scenario", choices=sorted(SCENARIOS))
     p.add_argument("--family", type=int, choices=(4, 6), default=4)
     p.add_argument("--cport", type=int, default=40001)
@@ -331,8 +685,12 @@ def main():
     p.add_argument("--up", type=int, default=100000)
     p.add_argument("--down", type=int, default=50000)
     p.add_argument("--bulk-rcvbuf", type=int, default=1 << 20)
+    p.add_argument("--marker", default="BLOCKME!")
+    p.add_argument("--idle", type=float, default=3.0)
+    p.add_argument("--probe", type=float, default=2.0)
+    p.add_argument("--nft-table", default="tgs")
     a = p.parse_args()
-    for ns in (a.cns, a.sns):
+    for ns in (a.cns, a.sns, a.fns or "tgs-"):
         if not ns.startswith("tgs-"):
             sys.exit("refusing namespace %r (must be a tgs-* scenario namespace)" % ns)
     signal.alarm(60)          # hard bound on any scenario

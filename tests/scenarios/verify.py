@@ -4,6 +4,9 @@
 Standard library only: a minimal pcap reader (Ethernet, 802.1Q/802.1ad,
 IPv4/IPv6, TCP). Sessions are split per 5-tuple at each new initial SYN.
 Prints one summary line per session and exits non-zero if an expectation fails.
+The cause-*.pcap captures (three namespaces, client-side capture) are also
+checked packet by packet for the pattern that makes their cause: who sent
+the reset, its flags, TTL and sequence number, and what came before it.
 
   verify.py [tests/data]
 """
@@ -221,6 +224,205 @@ EXPECT = {
 }
 
 
+# ------------------------------------------------ cause-*.pcap packet patterns
+
+class P:
+    """One IPv4/TCP packet of a cause capture."""
+    def __init__(self, t, frame):
+        ip = frame[14:]
+        self.t = t
+        self.ttl, self.ipid = ip[8], struct.unpack("!H", ip[4:6])[0]
+        self.df = bool(ip[6] & 0x40)
+        self.src, self.dst = ip_str(ip[12:16]), ip_str(ip[16:20])
+        total, ihl = struct.unpack("!H", ip[2:4])[0], (ip[0] & 0xF) * 4
+        tcp = ip[ihl:]
+        (self.sport, self.dport, self.seq, self.ack, doff, self.flags,
+         self.win) = struct.unpack("!HHIIBBH", tcp[:16])
+        self.len = total - ihl - (doff >> 4) * 4
+        self.data = tcp[(doff >> 4) * 4:]
+
+    def has(self, f):
+        return self.flags & f == f
+
+    def bare_rst(self):
+        return self.flags & (RST | ACK | SYN | FIN) == RST
+
+
+def cause_pkts(path):
+    out = []
+    for t, frame, _ in packets(path):
+        if len(frame) >= 54 and frame[12:14] == b"\x08\x00" and frame[23] == 6:
+            out.append(P(t, frame))
+    return out
+
+
+CLI, SRV = "10.95.1.1", "10.95.2.1"
+
+
+def frm(ps, a):
+    return [p for p in ps if p.src == a]
+
+
+def seq_far(a, b):
+    d = (a - b) & 0xFFFFFFFF
+    return min(d, 0x100000000 - d) > 1 << 30
+
+
+def first(ps, pred):
+    for i, p in enumerate(ps):
+        if pred(p):
+            return i, p
+    return None, None
+
+
+def c_middlebox(ps):
+    i, r = first(ps, lambda p: p.flags & RST)
+    if r is None or r.src != SRV:
+        return False, "no reset from the server's address"
+    before = [p.ttl for p in frm(ps[:i], SRV)]
+    trig = ps[i - 1]
+    ok = (set(before) == {63} and r.ttl == 64 and r.bare_rst() and
+          trig.src == CLI and trig.data.startswith(b"BLOCKME!") and r.seq == trig.ack and
+          not any(p.flags & FIN for p in ps) and
+          all(p.flags & RST for p in frm(ps[i:], SRV)))
+    return ok, "RST TTL %d IP ID %d after the marker; server's own TTLs %s" % (
+        r.ttl, r.ipid, sorted(set(before)))
+
+
+def c_close_unread(ps):
+    i, r = first(ps, lambda p: p.flags & RST)
+    if r is None:
+        return False, "no reset"
+    cdata = sum(p.len for p in frm(ps, CLI))
+    ok = (r.src == SRV and r.has(RST | ACK) and cdata == 100 and r.ack == ps[0].seq + 101 and
+          sum(p.len for p in frm(ps, SRV)) == 0 and not any(p.flags & FIN for p in ps))
+    return ok, "client sent %d B (ACKed), server RST+ACK ack=ISN+%d, no server data" % (
+        cdata, (r.ack - ps[0].seq) & 0xFFFFFFFF)
+
+
+def c_reset_after_close(ps):
+    fi, f = first(ps, lambda p: p.src == SRV and p.flags & FIN)
+    ri, r = first(ps, lambda p: p.flags & RST)
+    if f is None or r is None:
+        return False, "no server FIN or no reset"
+    late = [p for p in ps[fi:ri] if p.src == CLI and p.len > 0]
+    ok = r.src == SRV and fi < ri and late and r.bare_rst() and \
+        not any(p.flags & FIN for p in frm(ps, CLI))
+    return ok, "server FIN, %d client data segment(s) after it, then %s from the server" % (
+        len(late), "bare RST" if r.bare_rst() else "RST")
+
+
+def c_peer_lost(ps):
+    i, r = first(ps, lambda p: p.flags & RST)
+    if r is None:
+        return False, "no reset"
+    trig = ps[i - 1]
+    gap = trig.t - ps[i - 2].t
+    ttls = {p.ttl for p in frm(ps[:i], SRV)}
+    ok = (r.src == SRV and r.bare_rst() and r.win == 0 and trig.src == CLI and trig.len > 0 and
+          gap > 0.9 and r.seq == trig.ack and ttls == {r.ttl} and i == len(ps) - 1 and
+          not any(p.flags & FIN for p in ps))
+    return ok, "client data after %.2f s of silence answered by a bare RST, TTL %d (server's %s)" % (
+        gap, r.ttl, sorted(ttls))
+
+
+def c_zero_window(ps):
+    i, r = first(ps, lambda p: p.flags & RST)
+    if r is None:
+        return False, "no reset"
+    zi, _ = first(ps, lambda p: p.src == SRV and p.win == 0 and not p.flags & SYN)
+    if zi is None:
+        return False, "no zero window"
+    probes = [p for p in ps[zi:i] if p.src == CLI and p.len == 0 and p.flags == ACK]
+    last_win = [p.win for p in frm(ps[:i], SRV)][-1]
+    ok = r.src == SRV and r.has(RST | ACK) and last_win == 0 and len(probes) >= 2 and \
+        ps[i - 1].t - ps[zi].t > 1.0 and not any(p.flags & FIN for p in ps)
+    return ok, "server win 0 from frame %d, %d client probes, RST+ACK %.2f s later" % (
+        zi + 1, len(probes), r.t - ps[zi].t)
+
+
+def c_handshake_abort(ps):
+    ok = (len(ps) == 3 and ps[0].src == CLI and ps[0].flags == SYN and
+          ps[1].src == SRV and ps[1].flags == SYN | ACK and ps[1].ack == ps[0].seq + 1 and
+          ps[2].src == CLI and ps[2].bare_rst() and ps[2].seq == ps[0].seq + 1)
+    return ok, "SYN, SYN-ACK, bare RST seq=ISN+1 from the client"
+
+
+def c_unsolicited_synack(ps):
+    ok = (len(ps) == 2 and ps[0].src == SRV and ps[0].flags == SYN | ACK and
+          ps[1].src == CLI and ps[1].bare_rst() and ps[1].seq == ps[0].ack)
+    return ok, "SYN-ACK nobody asked for, bare RST seq=its ack from the client"
+
+
+def c_out_of_window(ps):
+    rs = [p for p in ps if p.flags & RST]
+    if len(rs) != 1:
+        return False, "%d resets" % len(rs)
+    r = rs[0]
+    i = ps.index(r)
+    own = [p for p in frm(ps[:i], SRV)]
+    ok = (r.src == SRV and r.ttl == 64 and {p.ttl for p in own} == {63} and
+          r.ipid != 0 and seq_far(r.seq, own[-1].seq) and
+          any(p.src == SRV and p.len > 0 for p in ps[i:]) and
+          sum(1 for p in ps if p.flags & FIN) == 2)
+    return ok, "RST TTL %d IP ID %d seq %+d from the server's, data and both FINs after it" % (
+        r.ttl, r.ipid, ((r.seq - own[-1].seq + 0x80000000) & 0xFFFFFFFF) - 0x80000000)
+
+
+def c_server_closed(ps):
+    fi, f = first(ps, lambda p: p.flags & FIN)
+    ok = (f is not None and f.src == SRV and ps[fi - 1].src == CLI and ps[fi - 1].flags == ACK and
+          fi == 3 and sum(p.len for p in ps) == 0 and
+          sum(1 for p in ps if p.flags & FIN) == 2 and not any(p.flags & RST for p in ps))
+    return ok, "server FIN right after the handshake, no data either way, client FIN"
+
+
+def c_idle(ps):
+    gaps = [(b.t - a.t, k) for k, (a, b) in enumerate(zip(ps, ps[1:]), 1)]
+    g, k = max(gaps)
+    ok = (g > 2.5 and ps[k].src == CLI and ps[k].len > 0 and
+          sum(1 for p in ps[:k] if p.len > 0) >= 2 and
+          sum(1 for p in ps if p.flags & FIN) == 2 and not any(p.flags & RST for p in ps))
+    return ok, "%.2f s silence after frame %d, then data and both FINs" % (g, k)
+
+
+def c_no_answer(ps):
+    syns = [p for p in ps if p.dport == 8080]
+    rest = [p for p in ps if p.dport != 8080 and p.sport != 8080]
+    ok = (len(syns) >= 2 and all(p.flags == SYN for p in syns) and
+          len({p.seq for p in syns}) == 1 and not any(p.sport == 8080 for p in ps) and
+          rest and rest[-1].t - syns[0].t > 2.0 and rest[0].t - syns[0].t > 2.0 and
+          sum(1 for p in rest if p.flags & FIN) == 2)
+    return ok, "%d SYNs to 8080 unanswered; fallback to 8081 starts %.2f s after the first" % (
+        len(syns), rest[0].t - syns[0].t if rest else 0)
+
+
+def c_rst_after_fin(ps):
+    i, r = first(ps, lambda p: p.flags & RST)
+    if r is None:
+        return False, "no reset"
+    cf = any(p.src == CLI and p.flags & FIN for p in ps[:i])
+    sf = any(p.src == SRV and p.flags & FIN for p in ps[:i])
+    ok = cf and sf and r.src == SRV and r.has(RST | ACK) and i == len(ps) - 1
+    return ok, "client FIN, server FIN, then RST+ACK from the server"
+
+
+CAUSE_EXPECT = {
+    "cause-middlebox-reset.pcap": c_middlebox,
+    "cause-close-unread.pcap": c_close_unread,
+    "cause-reset-after-close.pcap": c_reset_after_close,
+    "cause-peer-lost.pcap": c_peer_lost,
+    "cause-zero-window.pcap": c_zero_window,
+    "cause-handshake-abort.pcap": c_handshake_abort,
+    "cause-unsolicited-synack.pcap": c_unsolicited_synack,
+    "cause-out-of-window.pcap": c_out_of_window,
+    "cause-server-closed.pcap": c_server_closed,
+    "cause-idle.pcap": c_idle,
+    "cause-no-answer.pcap": c_no_answer,
+    "cause-rst-after-fin.pcap": c_rst_after_fin,
+}
+
+
 def main():
     d = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "data")
@@ -239,6 +441,21 @@ def main():
                                                  os.path.getsize(path)))
         for s in ss:
             print("      " + s.line())
+        bad += not ok
+    for name, check in CAUSE_EXPECT.items():
+        path = os.path.join(d, name)
+        if not os.path.exists(path):
+            print("MISSING %s" % name)
+            bad += 1
+            continue
+        ps = cause_pkts(path)
+        try:
+            ok, what = check(ps)
+        except (IndexError, ValueError) as e:
+            ok, what = False, "pattern not found (%s)" % e
+        ok = bool(ok)
+        print("%s %s (%d packets, %d bytes): %s" % ("ok  " if ok else "FAIL", name, len(ps),
+                                                    os.path.getsize(path), what))
         bad += not ok
     sys.exit(1 if bad else 0)
 
