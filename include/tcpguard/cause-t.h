@@ -76,6 +76,8 @@ struct tg_evidence {
 	uint32_t rst_pkt;               /* frame number of the first reset (low 32 bits) */
 	uint32_t rst_ms;                /* its time from the session start */
 	uint32_t rst_gap_us;            /* time since the packet before it, saturating */
+	uint32_t trig_gap_us;           /* silence before that packet, saturating */
+	uint32_t last_gap_us;           /* running: gap before the latest packet */
 	uint32_t rst_seq;
 	int32_t rst_seq_off;            /* its seq minus what the receiver acknowledged */
 	uint32_t rst_rcv_win;           /* receiver's last window, scaled */
@@ -92,13 +94,14 @@ struct tg_evidence {
 	uint8_t after_pkts;             /* sender's non-RST packets after the reset */
 	uint8_t rst_count;              /* resets from either side, saturating */
 	uint8_t rst_seq_class;          /* enum tg_rst_seq */
+	uint8_t flags_before;           /* TCP flags the sender had sent before it */
 };
 
 /* The verdict on one ended session. */
 struct tg_cause_info {
 	enum tg_cause cause;
 	/* One line of evidence in plain words, or why it could not decide. */
-	char evidence[320];
+	char evidence[336];
 };
 
 #endif

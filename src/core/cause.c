@@ -171,7 +171,10 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 			 side(x), ev->after_pkts, ev->after_pkts > 1 ? "s" : "");
 		return TG_CAUSE_MIDDLEBOX_RESET;
 	}
-	if (ttl_mismatch(ev)) {
+	/* A sender that had sent nothing but SYNs may have built them itself
+	 * (a raw-socket scanner with its own TTL) while its kernel sent the
+	 * reset: the TTL proves nothing then. */
+	if (ttl_mismatch(ev) && (ev->flags_before & ~(unsigned)TG_TCP_SYN)) {
 		snprintf(why, len, "reset TTL %u does not match the %s's own TTL %u-%u",
 			 ev->rst_ttl, side(x), ev->ttl_min_before, ev->ttl_max_before);
 		return TG_CAUSE_MIDDLEBOX_RESET;
@@ -204,9 +207,9 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 		return TG_CAUSE_ZERO_WINDOW_STALL;
 	}
 	if ((ev->flags & TG_EV_PREV_FROM_PEER) && !(ev->flags & TG_EV_RST_ACK)) {
-		snprintf(why, len, "a bare reset answering the %s's packet after %u.%03u s: "
-			 "the %s had no connection", side(!x), ev->rst_gap_us / 1000000,
-			 ev->rst_gap_us / 1000 % 1000, side(x));
+		snprintf(why, len, "a bare reset answering the %s's packet after "
+			 "%u.%03u s of silence: the %s had no connection", side(!x),
+			 ev->trig_gap_us / 1000000, ev->trig_gap_us / 1000 % 1000, side(x));
 		return TG_CAUSE_HALF_OPEN_PEER_LOST;
 	}
 	/* A server that resets right after the client's data never answered
@@ -270,7 +273,7 @@ static enum tg_cause quiet_cause(const struct tg_session *s, const struct tg_evi
 void tg_cause_classify(const struct tg_session *s, const struct tg_evidence *ev,
 		       struct tg_cause_info *out)
 {
-	char why[112], facts[192];
+	char why[128], facts[192];
 
 	if (s->end == TG_END_EVICTED) {
 		out->cause = TG_CAUSE_EVICTED;

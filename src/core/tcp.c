@@ -544,21 +544,48 @@ static inline uint32_t scaled_win(const struct tg_session *s, int dir, uint16_t 
 
 /* Before the packet changes anything: the first reset is photographed
  * together with what its sender and receiver had done up to then. */
+static void ev_reset(struct tg_session *s, struct tg_evidence *ev, int dir,
+		     const struct tg_pkt *p, uint32_t gap_us);
+static void ev_talk(struct tg_session *s, struct tg_evidence *ev, int dir,
+		    const struct tg_pkt *p);
+
 static void ev_before(struct tg_session *s, struct tg_evidence *ev, int dir,
 		      const struct tg_pkt *p)
+{
+	uint64_t gap = p->ts_ns > s->last_ns && (s->d[0].pkts || s->d[1].pkts)
+		       ? (p->ts_ns - s->last_ns) / 1000u : 0;
+	uint32_t gap_us = gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
+
+	if (p->tcp_flags & TG_TCP_RST)
+		ev_reset(s, ev, dir, p, gap_us);
+	else
+		ev_talk(s, ev, dir, p);
+	ev->last_gap_us = gap_us;
+}
+
+/* A packet other than a reset: is it one "after the reset", or new data
+ * after the other side's FIN? */
+static void ev_talk(struct tg_session *s, struct tg_evidence *ev, int dir,
+		    const struct tg_pkt *p)
+{
+	const struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
+
+	if ((ev->flags & TG_EV_HAVE_RST) && dir == ev->rst_dir &&
+	    !(p->tcp_flags & TG_TCP_SYN) && ev->after_pkts < UINT8_MAX)
+		ev->after_pkts++;
+	if (p->payload_len && (peer->dflags & TG_DF_FIN_SEEN) &&
+	    seq_delta(p->seq + p->payload_len, d->last_seq) > 0)
+		ev->flags |= dir ? TG_EV_DATA_AFTER_FIN_0 : TG_EV_DATA_AFTER_FIN_1;
+}
+
+/* The first reset is photographed with what its sender and receiver had
+ * done up to then. */
+static void ev_reset(struct tg_session *s, struct tg_evidence *ev, int dir,
+		     const struct tg_pkt *p, uint32_t gap_us)
 {
 	const struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
 	uint32_t fl = ev->flags;
 
-	if (!(p->tcp_flags & TG_TCP_RST)) {
-		if ((fl & TG_EV_HAVE_RST) && dir == ev->rst_dir &&
-		    !(p->tcp_flags & TG_TCP_SYN) && ev->after_pkts < UINT8_MAX)
-			ev->after_pkts++;
-		if (p->payload_len && (peer->dflags & TG_DF_FIN_SEEN) &&
-		    seq_delta(p->seq + p->payload_len, d->last_seq) > 0)
-			ev->flags |= dir ? TG_EV_DATA_AFTER_FIN_0 : TG_EV_DATA_AFTER_FIN_1;
-		return;
-	}
 	if (ev->rst_count < UINT8_MAX)
 		ev->rst_count++;
 	if (fl & TG_EV_HAVE_RST)
@@ -582,10 +609,9 @@ static void ev_before(struct tg_session *s, struct tg_evidence *ev, int dir,
 	ev->rst_dir = (uint8_t)dir;
 	ev->rst_pkt = (uint32_t)p->num;
 	ev->rst_ms = rel_ms(s, p->ts_ns);
-	ev->rst_gap_us = p->ts_ns > s->last_ns
-		? ((p->ts_ns - s->last_ns) / 1000u > UINT32_MAX ? UINT32_MAX
-				: (uint32_t)((p->ts_ns - s->last_ns) / 1000u))
-		: 0;
+	ev->rst_gap_us = gap_us;
+	ev->trig_gap_us = ev->last_gap_us;
+	ev->flags_before = d->flags_seen;
 	ev->rst_seq = p->seq;
 	ev->rst_ttl = p->ttl;
 	ev->rst_ipid = p->ip_id;

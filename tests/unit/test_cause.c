@@ -221,6 +221,8 @@ static void test_half_open_peer_lost(void **state)
 	h_tx(e, &c, H_S2C, 30001, H_R, SI + 201, 0, 0);
 	tg_engine_finish(e);
 	ASSERT_CAUSE(&o, TG_CAUSE_HALF_OPEN_PEER_LOST);
+	assert_int_equal(o.ev[0].trig_gap_us, 29994000);
+	assert_int_equal(o.ev[0].rst_gap_us, 1000);
 	assert_true(o.ev[0].flags & TG_EV_PREV_FROM_PEER);
 	assert_false(o.ev[0].flags & TG_EV_RST_ACK);
 	tg_engine_free(e);
@@ -258,6 +260,24 @@ static void test_handshake_abort_scan(void **state)
 	h_tx(e, &c, H_C2S, 2, H_R, CI + 1, 0, 0);
 	tg_engine_finish(e);
 	ASSERT_CAUSE(&o, TG_CAUSE_HANDSHAKE_ABORT);
+	tg_engine_free(e);
+}
+
+static void test_scanner_ttl_is_not_a_middlebox(void **state)
+{
+	struct h_ended o;
+	struct tg_engine *e = h_engine(&o, 0);
+	struct h_conv c = h_conv(40000, 80);
+
+	(void)state;
+	/* A raw-socket SYN with the scanner's own TTL; the reset comes from
+	 * its kernel with another: still a half-open scan. */
+	tx_ttl(e, &c, H_C2S, 0, H_S, CI, 0, 0, 45);
+	tx_ttl(e, &c, H_S2C, 1, H_SA, SI, CI + 1, 0, 64);
+	tx_ttl(e, &c, H_C2S, 2, H_R, CI + 1, 0, 0, 64);
+	tg_engine_finish(e);
+	ASSERT_CAUSE(&o, TG_CAUSE_HANDSHAKE_ABORT);
+	assert_int_equal(o.ev[0].flags_before, TG_TCP_SYN);
 	tg_engine_free(e);
 }
 
@@ -378,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_half_open_peer_lost),
 		cmocka_unit_test(test_zero_window_stall),
 		cmocka_unit_test(test_handshake_abort_scan),
+		cmocka_unit_test(test_scanner_ttl_is_not_a_middlebox),
 		cmocka_unit_test(test_unsolicited_synack),
 		cmocka_unit_test(test_first_reset_decides),
 		cmocka_unit_test(test_server_closed_immediately),
