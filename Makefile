@@ -78,6 +78,11 @@ test-golden: $(BUILD)/tcpguard
 test-peer: $(BUILD)/tcpguard
 	$(Q)tests/peer.sh $(BUILD)/tcpguard
 
+.PHONY: test-live
+# (root) watch on real traffic in network namespaces; skipped otherwise.
+test-live: $(BUILD)/tcpguard
+	$(Q)tests/live.sh $(BUILD)/tcpguard
+
 test-corrupt: $(BUILD)/tcpguard
 	$(Q)tests/corrupt.sh $(BUILD)/tcpguard
 
@@ -107,6 +112,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-unit test-golden test-peer \
 		test-corrupt test-sigint test-stress
 	$(Q)$(MAKE) --no-print-directory test-san
+	$(Q)$(MAKE) --no-print-directory test-live
 	$(Q)$(MAKE) --no-print-directory test-fuzz
 	$(Q)tests/summary.sh
 

@@ -197,21 +197,9 @@ int cmd_analyze(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	if (first + nfiles < argc) {
-		size_t len = 0;
-
-		for (int i = first + nfiles; i < argc; i++)
-			len += strlen(argv[i]) + 1;
-		filter = calloc(1, len + 1);
-		if (!filter) {
-			status = 2;
-			goto out;
-		}
-		for (int i = first + nfiles; i < argc; i++) {
-			strcat(filter, argv[i]);
-			if (i + 1 < argc)
-				strcat(filter, " ");
-		}
+	if (first + nfiles < argc && !(filter = tg_cli_join(argc, argv, first + nfiles))) {
+		status = 2;
+		goto out;
 	}
 
 	status = tg_cli_open_sinks(a->sinks, &a->nsinks, json, zeek, quiet,

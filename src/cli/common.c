@@ -180,3 +180,21 @@ int tg_cli_open_sinks(struct tg_sink *sinks, int *n, const char *json,
 	}
 	return 0;
 }
+
+char *tg_cli_join(int argc, char **argv, int first)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = first; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (int i = first; i < argc; i++) {
+		strcat(s, argv[i]);
+		if (i + 1 < argc)
+			strcat(s, " ");
+	}
+	return s;
+}

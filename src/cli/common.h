@@ -49,6 +49,11 @@
 int tg_cli_engine_opt(struct tg_engine_cfg *cfg, uint16_t *ports, int c,
 		      const char *arg);
 
+/* The words @argv[@first..@argc) joined by single spaces (a BPF filter
+ * given as several arguments, as tcpdump takes it). Returns a string the
+ * caller frees, or NULL when memory is short. */
+char *tg_cli_join(int argc, char **argv, int first);
+
 /* Opens the JSON (@json) and conn.log (@zeek) sinks that are not NULL,
  * then the summary unless @quiet (on stderr when either sink writes to
  * stdout), appending to @sinks (room for 3) and counting in *@n. Returns 0,

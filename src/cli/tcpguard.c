@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	  "track every TCP session in captures and log how each ended" },
 	{ "explain", cmd_explain,
 	  "tell the story of one session (or every reset) and why it ended" },
+	{ "watch", cmd_watch,
+	  "the same on live traffic: log each session as it ends" },
 };
 
 static void usage(FILE *f)

@@ -7,5 +7,6 @@
 
 int cmd_analyze(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif

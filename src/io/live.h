@@ -19,9 +19,10 @@ struct tg_live_cfg {
 	const char *filter;     /* BPF, NULL or "" for none */
 	uint32_t buffer_bytes;  /* kernel ring size; 0: TG_LIVE_DEFAULT_BUFFER */
 	uint32_t snaplen;       /* 0: 262144, as tcpdump */
-	/* 0: immediate mode, every frame readable at once. >0: the kernel
-	 * hands frames over in blocks retired at the latest after this many
-	 * milliseconds (TPACKET_V3): fewer wake-ups, that much more delay. */
+	/* >0: a TPACKET_V3 ring whose blocks the kernel hands over when full
+	 * or this many milliseconds after their first frame: one wake-up per
+	 * block, that much more delay. 0: immediate mode, every frame
+	 * readable at once (libpcap then uses a TPACKET_V2 ring). */
 	uint32_t block_ms;
 	bool no_promisc;
 };
