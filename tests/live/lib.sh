@@ -69,10 +69,12 @@ tgl_init() {
 
 # tgl_watch LOG [watch args...]: starts watch in the server namespace with
 # stderr to LOG, stdout to LOG.out, and waits for its "listening on" line.
+# TGL_WRAP (a command prefix, e.g. setpriv ...) runs it under restrictions.
 tgl_watch() {
 	local log=$1 i
 	shift
-	ip netns exec "$TGL_NS_S" "$TGL_BIN" watch -i veth-s "$@" 2>"$log" >"$log.out" &
+	# shellcheck disable=SC2086
+	ip netns exec "$TGL_NS_S" ${TGL_WRAP:-} "$TGL_BIN" watch -i veth-s "$@" 2>"$log" >"$log.out" &
 	TGL_WATCH_PID=$!
 	for i in $(seq 1 100); do
 		grep -q 'listening on' "$log" 2>/dev/null && return 0

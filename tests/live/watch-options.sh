@@ -3,7 +3,8 @@
 # watch's refusals and its BPF filter: without root or CAP_NET_RAW it must
 # refuse with a clear message (exit 2) before writing anything; an unknown
 # --user and a bad filter are refused the same way; a filter restricts the
-# sessions tracked exactly as tcpdump's would.
+# sessions tracked exactly as tcpdump's would; an interface that goes
+# away ends the run with exit status 1 and every session written.
 . "$(dirname "$0")/lib.sh"
 tgl_init opt 3
 out=$TGL_WORK
@@ -41,4 +42,18 @@ tgl_stop
 [ "$TGL_WATCH_RC" = 0 ] || tgl_fail "exit status $TGL_WATCH_RC"
 "$TGL_DIR/check.py" 3 "$out/s.json" -- 42002 8080 SF ShADadFf tcp-fin ||
 	tgl_fail "filter 'tcp port 8080'"
+
+# the interface goes away under a running watch: exit 1, nothing lost
+tgl_watch "$out/err2" -q --json "$out/gone.json"
+tgl_drive_open 42003
+ip -n "$TGL_NS_S" link del veth-s
+for _ in $(seq 1 100); do kill -0 "$TGL_WATCH_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$TGL_WATCH_PID" 2>/dev/null && tgl_fail "interface gone: watch still running"
+rc=0
+wait "$TGL_WATCH_PID" || rc=$?
+TGL_WATCH_PID=
+[ "$rc" = 1 ] || tgl_fail "interface gone: exit status $rc, want 1"
+grep -q "interface disappeared\|went down" "$out/err2" || tgl_fail "interface gone: message"
+"$TGL_DIR/check.py" 3 "$out/gone.json" -- 42003 8080 S1 ShADad open-at-end ||
+	tgl_fail "interface gone: session records"
 exit 0

@@ -4,12 +4,14 @@
 # gets SIGHUP mid-run. Every session must then be in exactly one of the
 # two files, the old conn.log must end with #close and the new one start
 # with its own header; a SIGHUP with nothing renamed must change nothing.
-# Reopening happens after watch dropped to nobody, so the directory is
-# nobody's, as a real log directory must be.
+# It runs as contrib/tcpguard-watch.service runs it: root with only
+# CAP_NET_RAW, CAP_SETUID and CAP_SETGID, dropping to nobody, the log
+# directory root:nogroup 0770 (created by root at start, by nobody after).
 . "$(dirname "$0")/lib.sh"
 tgl_init rot 2
 out=$TGL_WORK
-chown nobody "$out"
+chgrp nogroup "$out" && chmod 0770 "$out"
+TGL_WRAP="setpriv --bounding-set=-all,+net_raw,+setuid,+setgid --inh-caps=-all"
 
 tgl_watch "$out/err" -q --json "$out/s.json" --zeek "$out/conn.log" \
 	--timeout tcp-time-wait=0.5
