@@ -12,6 +12,7 @@
 
 #include "tcpguard/cause-t.h"
 #include "tcpguard/decode-t.h"
+#include "tcpguard/detect-t.h"
 #include "tcpguard/session-t.h"
 
 struct tg_engine;
@@ -49,6 +50,11 @@ struct tg_engine_cfg {
 	uint32_t n_server_ports;
 	tg_session_cb on_end;
 	void *cb_ctx;
+	/* Attack detection (detect-t.h): off unless detect.enabled; alerts
+	 * reach on_alert(cb_ctx, alert) when tg_detect_flush is called on
+	 * tg_engine_detect(). */
+	struct tg_detect_cfg detect;
+	tg_alert_cb on_alert;
 };
 
 struct tg_stats {

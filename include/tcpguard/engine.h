@@ -58,6 +58,10 @@ void tg_engine_finish(struct tg_engine *e);
 
 const struct tg_stats *tg_engine_stats(const struct tg_engine *e);
 
+/* The engine's attack detector, NULL when detection is off. Owned by the
+ * engine. */
+struct tg_detect *tg_engine_detect(struct tg_engine *e);
+
 /* Sessions open now under timer class @t (live status lines). */
 uint32_t tg_engine_active_in(const struct tg_engine *e, enum tg_timer t);
 

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze_detect.h"
 #include "common.h"
 #include "tcpguard.h"
 #include "tcpguard/engine.h"
@@ -42,7 +43,13 @@ struct analyze {
 	struct tg_sink sinks[MAX_SINKS];
 	int nsinks;
 	uint16_t ports[TG_CLI_MAX_PORTS];
+	struct tg_cli_detect det;
 };
+
+static void on_alert(void *ctx, const struct tg_alert *al)
+{
+	tg_cli_detect_alert(&((struct analyze *)ctx)->det, al);
+}
 
 static void on_end(void *ctx, const struct tg_session *s,
 		   const struct tg_evidence *ev, const struct tg_cause_info *c)
@@ -64,6 +71,7 @@ static void help(FILE *f)
 	      "  --zeek PATH          Zeek conn.log (TSV) ('-' = stdout)\n"
 	      "  -q, --quiet          no summary\n"
 	      TG_CLI_ENGINE_HELP
+	      TG_CLI_DETECT_HELP
 	      "  --progress           progress on stderr (default: when a terminal)\n",
 	      f);
 }
@@ -142,6 +150,7 @@ int cmd_analyze(int argc, char **argv)
 		{ "zeek", required_argument, NULL, 'z' },
 		{ "quiet", no_argument, NULL, 'q' },
 		TG_CLI_ENGINE_OPTIONS,
+		TG_CLI_DETECT_OPTIONS,
 		{ "progress", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -159,6 +168,7 @@ int cmd_analyze(int argc, char **argv)
 		return 2;
 	cfg.on_end = on_end;
 	cfg.cb_ctx = a;
+	cfg.on_alert = on_alert;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -170,6 +180,15 @@ int cmd_analyze(int argc, char **argv)
 			help(stdout);
 			goto out;
 		default:
+			status = tg_cli_detect_opt(&a->det, c, optarg);
+			if (status == 1) {
+				status = 0;
+				break;
+			}
+			if (status == 3) {
+				status = 0;
+				goto out;
+			}
 			status = tg_cli_engine_opt(&cfg, a->ports, c, optarg);
 			if (status == 1) {
 				status = 0;
@@ -204,7 +223,7 @@ int cmd_analyze(int argc, char **argv)
 
 	status = tg_cli_open_sinks(a->sinks, &a->nsinks, json, zeek, quiet,
 				   cfg.uid_seed);
-	if (status)
+	if (status || (status = tg_cli_detect_setup(&a->det, &cfg)))
 		goto out;
 
 	e = tg_engine_new(&cfg);
@@ -228,6 +247,7 @@ int cmd_analyze(int argc, char **argv)
 	if (stop_requested)
 		fputs("tcpguard: interrupted: writing every session seen so far\n", stderr);
 	tg_engine_finish(e);
+	tg_cli_detect_finish(&a->det, e, &cfg, argv + first, nfiles, filter);
 	for (int i = 0; i < a->nsinks; i++) {
 		int rc = a->sinks[i].ops->finish(&a->sinks[i], tg_engine_stats(e));
 
@@ -236,11 +256,14 @@ int cmd_analyze(int argc, char **argv)
 				a->sinks[i].ops->name, strerror(-rc));
 			status = 2;
 		}
+		if (!strcmp(a->sinks[i].ops->name, "report"))
+			tg_cli_detect_summary(&a->det, a->sinks[i].f);
 	}
 out:
 	tg_engine_free(e);
 	for (int i = 0; i < a->nsinks; i++)
 		tg_sink_free(&a->sinks[i]);
+	tg_cli_detect_free(&a->det);
 	free(filter);
 	free(a);
 	return status;

@@ -23,6 +23,7 @@
 
 #include "tcpguard/cause.h"
 #include "tcpguard/decode.h"
+#include "tcpguard/detect.h"
 #include "tcpguard/engine.h"
 #include "tcpguard/flow.h"
 #include "tcpguard/tcp.h"
@@ -65,6 +66,7 @@ struct tg_engine {
 	struct tg_engine_cfg cfg;
 	struct tg_flow_table ft;
 	struct tg_stats st;
+	struct tg_detect *det;            /* NULL: detection off */
 	uint64_t now_ns;
 	uint64_t timeout_ns[TG_TIMER__COUNT];
 	uint8_t server_port[65536 / 8];
@@ -113,6 +115,11 @@ struct tg_engine *tg_engine_new(const struct tg_engine_cfg *cfg)
 	}
 	for (uint32_t i = 0; i < nports; i++)
 		e->server_port[ports[i] / 8] |= (uint8_t)(1u << (ports[i] % 8));
+	if (cfg->detect.enabled &&
+	    !(e->det = tg_detect_new(&cfg->detect, cfg->on_alert, cfg->cb_ctx))) {
+		tg_engine_free(e);
+		return NULL;
+	}
 	e->st.max_flows = e->cfg.max_flows;
 	e->st.session_bytes = sizeof(struct tg_session);
 	return e;
@@ -122,6 +129,7 @@ void tg_engine_free(struct tg_engine *e)
 {
 	if (!e)
 		return;
+	tg_detect_free(e->det);
 	tg_flow_destroy(&e->ft);
 	free(e);
 }
@@ -129,6 +137,11 @@ void tg_engine_free(struct tg_engine *e)
 const struct tg_stats *tg_engine_stats(const struct tg_engine *e)
 {
 	return &e->st;
+}
+
+struct tg_detect *tg_engine_detect(struct tg_engine *e)
+{
+	return e->det;
 }
 
 uint32_t tg_engine_active_in(const struct tg_engine *e, enum tg_timer t)
@@ -150,6 +163,8 @@ static void end_session(struct tg_engine *e, struct tg_session *s,
 	e->st.cause[cause.cause]++;
 	if (e->cfg.on_end)
 		e->cfg.on_end(e->cfg.cb_ctx, s, ev, &cause);
+	if (e->det)
+		tg_detect_session_end(e->det, s);
 	tg_flow_remove(&e->ft, s);
 	e->st.active--;
 }
@@ -183,6 +198,8 @@ void tg_engine_advance(struct tg_engine *e, uint64_t now_ns)
 	if (now_ns > e->now_ns)
 		e->now_ns = now_ns;
 	expire(e, e->now_ns);
+	if (e->det)
+		tg_detect_advance(e->det, e->now_ns);
 }
 
 /* Makes room by the eviction rule in the file comment. */
@@ -289,7 +306,7 @@ void tg_engine_feed_batch(struct tg_engine *e, int link,
 static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 {
 	struct tg_session *s;
-	bool from_orig = true;
+	bool from_orig = true, created = false;
 	enum tg_timer t;
 
 	if (p->ts_ns < e->now_ns)
@@ -312,8 +329,11 @@ static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 			return;
 		from_orig = memcmp(&s->orig_h, &p->src, sizeof(p->src)) == 0 &&
 			    s->orig_p == p->sport;
+		created = true;
 	}
 	tg_tcp_step(s, tg_flow_ev(&e->ft, s), p, from_orig);
+	if (e->det)
+		tg_detect_packet(e->det, p, s, from_orig, created);
 
 	t = tg_tcp_timer(s);
 	/* Fixed-deadline classes keep their place: re-touching would

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The attack detector: SYN floods (per address and per prefix), reflection
+ * seen from the victim and from the reflector, scans, brute force, each
+ * with a header signature measured on the traffic. The engine owns one
+ * when its configuration enables detection and feeds it every TCP packet
+ * after tracking and every session as it ends; cli/ may feed the same
+ * packets again (tg_detect_measure) to measure the signatures, then asks
+ * for the alerts (tg_detect_flush). No I/O, no clock, no allocation after
+ * tg_detect_new.
+ */
+#ifndef TG_DETECT_H
+#define TG_DETECT_H
+
+#include "tcpguard/detect-t.h"
+#include "tcpguard/session-t.h"
+
+/* Fills @cfg with the defaults documented in docs/detection.md
+ * (enabled = true). */
+void tg_detect_cfg_default(struct tg_detect_cfg *cfg);
+
+/* Allocates a detector and all its tables from @cfg. Alerts leave through
+ * @cb(@ctx, alert) in tg_detect_flush. Returns NULL on a bad
+ * configuration or when memory is short; the caller frees it. */
+struct tg_detect *tg_detect_new(const struct tg_detect_cfg *cfg,
+				tg_alert_cb cb, void *ctx);
+
+void tg_detect_free(struct tg_detect *d);
+
+/* One tracked TCP packet @p of session @s (borrowed for the call), after
+ * tg_tcp_step; @created when @p made the session. */
+void tg_detect_packet(struct tg_detect *d, const struct tg_pkt *p,
+		      const struct tg_session *s, bool from_orig, bool created);
+
+/* Session @s ends (borrowed for the call). */
+void tg_detect_session_end(struct tg_detect *d, const struct tg_session *s);
+
+/* Time reached @now_ns: closes rate windows and ends quiet alerts. */
+void tg_detect_advance(struct tg_detect *d, uint64_t now_ns);
+
+/* Second look at a packet already fed once: counts, for every alert with
+ * a signature, whether @p is an attack packet and whether the signature
+ * matches it. Call for every TCP packet of the input after the first pass
+ * (and after tg_engine_finish); the alerts then carry precision/recall. */
+void tg_detect_measure(struct tg_detect *d, const struct tg_pkt *p);
+
+/* Whether a packet at @ts_ns falls in the time of any alert with a
+ * signature: only those are worth decoding again for tg_detect_measure
+ * (a signature is measured over the time its alert lasted). */
+bool tg_detect_measure_wants(const struct tg_detect *d, uint64_t ts_ns);
+
+/* Derives the signature of every alert so far; true when there is any
+ * to measure. */
+bool tg_detect_wants_measure(struct tg_detect *d);
+
+/* Reports alerts through the callback in order of start: every ended
+ * alert not reported yet, and with @all the open ones too (reported as
+ * open). Alerts are reported once. */
+void tg_detect_flush(struct tg_detect *d, bool all);
+
+/* Whether @p matches @sig; exposed for the outputs and tests. */
+bool tg_sig_match(const struct tg_sig *sig, const struct tg_pkt *p);
+
+/* Whether @a lies in @pfx/@plen (plen on the family of @pfx). */
+bool tg_addr_in_prefix(const struct tg_addr *a, const struct tg_addr *pfx,
+		       unsigned plen);
+
+/* Whether source @a completed a handshake so far (Bloom filter: may say
+ * true for a few addresses that did not, never false for one that did). */
+bool tg_detect_completed(const struct tg_detect *d, const struct tg_addr *a);
+
+const struct tg_detect_stats *tg_detect_stats(const struct tg_detect *d);
+
+extern const char *const tg_alert_kind_str[TG_AK__COUNT];
+extern const char *const tg_alert_level_str[TG_AL__COUNT];
+
+#endif

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+/*
+ * analyze's side of attack detection. The engine detects while it reads;
+ * at the end, the signatures are measured on a second read of the same
+ * files, when every input is a file that can be read again (not standard
+ * input): each TCP packet is decoded once more and handed to
+ * tg_detect_measure, which counts the attack packets each signature
+ * matches and misses and the other packets it matches. Only then do the
+ * alerts leave the detector, so every alert line carries its signature's
+ * precision and recall. A second pass costs about one more decode of
+ * the capture and runs only when there is an alert.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze_detect.h"
+#include "detect_ini.h"
+#include "tcpguard/decode.h"
+#include "tcpguard/detect.h"
+#include "tcpguard/engine.h"
+#include "../io/source.h"
+#include "../out/alerts.h"
+
+int tg_cli_detect_opt(struct tg_cli_detect *d, int c, const char *arg)
+{
+	struct tg_detect_cfg def;
+
+	switch (c) {
+	case 'A': d->alerts = arg; return 1;
+	case 'C': d->config = arg; return 1;
+	case 'N': d->off = true; return 1;
+	case 'D':
+		tg_detect_cfg_default(&def);
+		tg_cli_detect_ini_write(stdout, &def);
+		return 3;
+	default:
+		return 0;
+	}
+}
+
+int tg_cli_detect_setup(struct tg_cli_detect *d, struct tg_engine_cfg *cfg)
+{
+	char err[512];
+
+	tg_detect_cfg_default(&cfg->detect);
+	if (d->config && tg_cli_detect_ini(&cfg->detect, d->config, err, sizeof(err))) {
+		fprintf(stderr, "tcpguard: %s\n", err);
+		return 2;
+	}
+	if (d->off)
+		cfg->detect.enabled = false;
+	if (d->alerts && !cfg->detect.enabled) {
+		fputs("tcpguard: --alerts needs detection (drop --no-detect)\n", stderr);
+		return 2;
+	}
+	if (d->alerts) {
+		d->f = strcmp(d->alerts, "-") ? fopen(d->alerts, "w") : stdout;
+		if (!d->f) {
+			fprintf(stderr, "tcpguard: %s: %s\n", d->alerts, strerror(errno));
+			return 2;
+		}
+	}
+	return 0;
+}
+
+void tg_cli_detect_alert(struct tg_cli_detect *d, const struct tg_alert *a)
+{
+	if (d->f)
+		tg_alerts_write(d->f, a);
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct tg_alert *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n++] = *a;
+}
+
+/* Decodes every frame of @path again and lets the detector measure. */
+static void measure_file(struct tg_detect *det, const struct tg_decode_cfg *dc,
+			 const char *path, const char *filter)
+{
+	struct tg_source src;
+	struct tg_frame f;
+	struct tg_pkt p;
+
+	if (tg_source_open_file(&src, path, filter))
+		return;
+	while (tg_source_next(&src, &f) == 1) {
+		if (!tg_detect_measure_wants(det, f.ts_ns))
+			continue;
+		p.ts_ns = f.ts_ns;
+		p.num = f.num;
+		if (tg_decode(dc, f.link, f.data, f.cap_len, f.wire_len, &p) == TG_DEC_TCP)
+			tg_detect_measure(det, &p);
+	}
+	tg_source_close(&src);
+}
+
+void tg_cli_detect_finish(struct tg_cli_detect *d, struct tg_engine *e,
+			  const struct tg_engine_cfg *cfg, char **files, int n,
+			  const char *filter)
+{
+	struct tg_detect *det = tg_engine_detect(e);
+	bool rereadable = true;
+
+	if (!det)
+		return;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(files[i], "-"))
+			rereadable = false;
+	if (rereadable && tg_detect_wants_measure(det))
+		for (int i = 0; i < n; i++)
+			measure_file(det, &cfg->decode, files[i], filter);
+	tg_detect_flush(det, true);
+	if (d->f)
+		fflush(d->f);
+}
+
+void tg_cli_detect_summary(struct tg_cli_detect *d, FILE *f)
+{
+	tg_alerts_summary(f, d->v, d->n);
+}
+
+void tg_cli_detect_free(struct tg_cli_detect *d)
+{
+	if (d->f && d->f != stdout)
+		fclose(d->f);
+	else if (d->f)
+		fflush(d->f);
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
