@@ -4,7 +4,9 @@
 # Golden tests: every capture in tests/data made by real Linux stacks is
 # analysed and the JSON lines, the Zeek conn.log (minus the #open/#close
 # wall-clock lines) and, for the demo, the summary must equal the
-# expected files in tests/data/expected/ byte for byte. A capture NAME.pcap
+# expected files in tests/data/expected/ byte for byte; the attack
+# captures in tests/data/attacks/ must give the expected alerts and the
+# others none. A capture NAME.pcap
 # with a NAME.args beside it is analysed with the options in that file
 # (one line, split into words), e.g. shorter timers.
 #
@@ -52,6 +54,32 @@ for pcap in "$data"/*.pcap; do
 done
 "$bin" analyze "$data/demo.pcap" >"$tmp/demo.summary" 2>&1
 check "demo.summary" "$tmp/demo.summary" "$exp/demo.summary"
+
+# Attack detection: each capture in tests/data/attacks gives exactly the
+# expected alerts (kind, target, time window, signature and its measured
+# precision/recall); every benign capture above gives none.
+for pcap in "$data"/attacks/*.pcap; do
+	name=$(basename "$pcap" .pcap)
+	if ! "$bin" analyze -q --alerts "$tmp/$name.alerts.json" "$pcap" 2>"$tmp/err"; then
+		echo "golden: FAIL $name: tcpguard exited non-zero: $(cat "$tmp/err")"
+		fail=$((fail + 1))
+		continue
+	fi
+	check "$name.alerts.json" "$tmp/$name.alerts.json" "$exp/$name.alerts.json"
+done
+"$bin" analyze "$data/attacks/attack-synflood.pcap" >"$tmp/attack-synflood.summary" 2>&1
+check "attack-synflood.summary" "$tmp/attack-synflood.summary" "$exp/attack-synflood.summary"
+for pcap in "$data"/*.pcap; do
+	name=$(basename "$pcap" .pcap)
+	"$bin" analyze -q --alerts "$tmp/benign.alerts" "$pcap" 2>/dev/null
+	if [ -s "$tmp/benign.alerts" ]; then
+		fail=$((fail + 1))
+		echo "golden: FAIL $name: alerts on a benign capture:"
+		head -c 600 "$tmp/benign.alerts"
+	else
+		pass=$((pass + 1))
+	fi
+done
 
 echo "golden: $pass passed, $fail failed"
 echo "golden: $pass passed, $fail failed" >>"${TG_RESULTS:-/dev/null}"
