@@ -83,6 +83,10 @@ test-peer: $(BUILD)/tcpguard
 test-live: $(BUILD)/tcpguard
 	$(Q)tests/live.sh $(BUILD)/tcpguard
 
+# Causes against an independent set of real-stack captures and their truth.
+test-heldout: $(BUILD)/tcpguard
+	$(Q)tests/heldout.sh $(BUILD)/tcpguard
+
 test-corrupt: $(BUILD)/tcpguard
 	$(Q)tests/corrupt.sh $(BUILD)/tcpguard
 
@@ -110,7 +114,7 @@ test: export TG_RESULTS = $(CURDIR)/build/test-results.txt
 test: deps
 	@mkdir -p build && rm -f $(TG_RESULTS)
 	$(Q)$(MAKE) --no-print-directory test-unit test-golden test-peer \
-		test-corrupt test-sigint test-stress
+		test-heldout test-corrupt test-sigint test-stress
 	$(Q)$(MAKE) --no-print-directory test-san
 	$(Q)$(MAKE) --no-print-directory test-live
 	$(Q)$(MAKE) --no-print-directory test-fuzz

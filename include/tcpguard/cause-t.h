@@ -68,6 +68,9 @@ enum tg_rst_seq {
 #define TG_EV_ZW_AT_RST       0x10000 /* a zero-window episode was open at the reset */
 #define TG_EV_SYNACK_FIRST    0x20000 /* the session began with a SYN-ACK */
 #define TG_EV_ESTABLISHED     0x40000 /* the originator acknowledged a SYN-ACK */
+#define TG_EV_TS_GAP_0        0x80000 /* a packet of its without timestamps */
+#define TG_EV_TS_GAP_1        0x100000
+#define TG_EV_OOW_BEFORE      0x200000 /* an out-of-window reset came before the one kept */
 
 /* Per-session evidence, beside the session in the flow table. */
 struct tg_evidence {
@@ -78,6 +81,7 @@ struct tg_evidence {
 	uint32_t rst_gap_us;            /* time since the packet before it, saturating */
 	uint32_t trig_gap_us;           /* silence before that packet, saturating */
 	uint32_t last_gap_us;           /* running: gap before the latest packet */
+	uint32_t resp_fin_ms;           /* responder's first FIN, from the start; 0 none */
 	uint32_t rst_seq;
 	int32_t rst_seq_off;            /* its seq minus what the receiver acknowledged */
 	uint32_t rst_rcv_win;           /* receiver's last window, scaled */

@@ -179,6 +179,16 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 			 ev->rst_ttl, side(x), ev->ttl_min_before, ev->ttl_max_before);
 		return TG_CAUSE_MIDDLEBOX_RESET;
 	}
+	/* A stack that stamps every segment with a timestamp stamps the
+	 * resets of its sockets too (Linux tcp_send_active_reset); only its
+	 * socketless resets (bare RST) go without. */
+	if (established && (ev->flags & TG_EV_RST_ACK) && !(ev->flags & TG_EV_RST_TS) &&
+	    (ev->flags & (x ? TG_EV_TS_1 : TG_EV_TS_0)) &&
+	    !(ev->flags & (x ? TG_EV_TS_GAP_1 : TG_EV_TS_GAP_0))) {
+		snprintf(why, len, "the reset has no timestamp option though every other "
+			 "packet of the %s carried one", side(x));
+		return TG_CAUSE_MIDDLEBOX_RESET;
+	}
 	if ((ev->flags & TG_EV_SYNACK_FIRST) && !(xd->flags_seen & TG_TCP_SYN)) {
 		snprintf(why, len, "the %s reset a SYN-ACK it never asked for", side(x));
 		return TG_CAUSE_UNSOLICITED_SYNACK;
@@ -232,9 +242,15 @@ static enum tg_cause quiet_cause(const struct tg_session *s, const struct tg_evi
 	bool ofin = o->dflags & TG_DF_FIN_SEEN, rfin = r->dflags & TG_DF_FIN_SEEN;
 	bool established = ev->flags & TG_EV_ESTABLISHED;
 
+	/* "Immediately": the client had nothing to say, or the FIN came within
+	 * a second of the SYN, as refusals by TCP wrappers or sshd MaxStartups
+	 * do; a server that took the client's data, sat on it and closed
+	 * later ended like any other. */
 	if (rfin && (s->flags & TG_SF_RESP_CLOSED_FIRST) && established &&
-	    tg_session_bytes(s, 1) == 0) {
-		snprintf(why, len, "server FIN first with no data of its own (client sent %llu bytes)",
+	    tg_session_bytes(s, 1) == 0 && ev->resp_fin_ms &&
+	    (ev->resp_fin_ms <= 1001 || tg_session_bytes(s, 0) == 0)) {
+		snprintf(why, len, "server FIN %u ms after the SYN with no data of its own "
+			 "(client sent %llu bytes)", ev->resp_fin_ms - 1,
 			 (unsigned long long)tg_session_bytes(s, 0));
 		return TG_CAUSE_SERVER_CLOSED_IMMEDIATELY;
 	}

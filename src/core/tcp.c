@@ -542,6 +542,15 @@ static inline uint32_t scaled_win(const struct tg_session *s, int dir, uint16_t 
 	return win;
 }
 
+/* RFC 5961 §3.2: a reset is acceptable only from RCV.NXT to the end of
+ * the receiver's window. */
+static inline bool rst_out_of_window(const struct tg_evidence *ev, int32_t off,
+				     uint32_t rcv_win)
+{
+	(void)ev;
+	return off < 0 || (uint32_t)off >= (rcv_win ? rcv_win : 1);
+}
+
 /* Before the packet changes anything: the first reset is photographed
  * together with what its sender and receiver had done up to then. */
 static void ev_reset(struct tg_session *s, struct tg_evidence *ev, int dir,
@@ -588,8 +597,18 @@ static void ev_reset(struct tg_session *s, struct tg_evidence *ev, int dir,
 
 	if (ev->rst_count < UINT8_MAX)
 		ev->rst_count++;
-	if (fl & TG_EV_HAVE_RST)
-		return;
+	if (fl & TG_EV_HAVE_RST) {
+		/* A reset the receiver dropped ended nothing: a later one from
+		 * the same side that it could accept is the one to judge. */
+		if (ev->rst_seq_class != TG_RST_SEQ_OUT_OF_WINDOW || dir != ev->rst_dir ||
+		    ((peer->flags_seen & TG_TCP_ACK) && d->state != TG_EP_INACTIVE &&
+		     rst_out_of_window(ev, seq_delta(p->seq, d->ack_seq), ev->win_last[!dir])))
+			return;
+		fl = (fl & ~(uint32_t)(TG_EV_RST_ACK | TG_EV_RST_TS | TG_EV_RST_DF)) |
+		     TG_EV_OOW_BEFORE;
+		ev->after_pkts = 0;
+		ev->rst_seq_class = TG_RST_SEQ_UNKNOWN;
+	}
 	fl |= TG_EV_HAVE_RST;
 	if (p->tcp_flags & TG_TCP_ACK)
 		fl |= TG_EV_RST_ACK;
@@ -611,15 +630,19 @@ static void ev_reset(struct tg_session *s, struct tg_evidence *ev, int dir,
 	ev->rst_ms = rel_ms(s, p->ts_ns);
 	ev->rst_gap_us = gap_us;
 	ev->trig_gap_us = ev->last_gap_us;
-	ev->flags_before = d->flags_seen;
 	ev->rst_seq = p->seq;
 	ev->rst_ttl = p->ttl;
 	ev->rst_ipid = p->ip_id;
 	ev->rst_win = p->win;
-	ev->sent_before = d->pkts > 0;
-	ev->ttl_min_before = d->ttl_min;
-	ev->ttl_max_before = d->ttl_max;
-	ev->ipid_before = d->ipid_last;
+	/* A dropped reset before this one: the sender's looks from before
+	 * that first reset still stand. */
+	if (!(fl & TG_EV_OOW_BEFORE)) {
+		ev->sent_before = d->pkts > 0;
+		ev->ttl_min_before = d->ttl_min;
+		ev->ttl_max_before = d->ttl_max;
+		ev->ipid_before = d->ipid_last;
+		ev->flags_before = d->flags_seen;
+	}
 	/* Where the sequence number falls against what the receiver had
 	 * acknowledged of the sender's data (its RCV.NXT) and advertised. */
 	ev->rst_rcv_win = ev->win_last[!dir];
@@ -627,7 +650,7 @@ static void ev_reset(struct tg_session *s, struct tg_evidence *ev, int dir,
 		ev->rst_seq_off = seq_delta(p->seq, d->ack_seq);
 		if (ev->rst_seq_off == 0)
 			ev->rst_seq_class = TG_RST_SEQ_EXACT;
-		else if (ev->rst_seq_off > 0 && (uint32_t)ev->rst_seq_off < ev->rst_rcv_win)
+		else if (!rst_out_of_window(ev, ev->rst_seq_off, ev->rst_rcv_win))
 			ev->rst_seq_class = TG_RST_SEQ_IN_WINDOW;
 		else
 			ev->rst_seq_class = TG_RST_SEQ_OUT_OF_WINDOW;
@@ -646,6 +669,10 @@ static void ev_after(struct tg_session *s, struct tg_evidence *ev, int dir,
 
 	if (p->opts.present & TG_OPT_HAS_TS)
 		fl |= dir ? TG_EV_TS_1 : TG_EV_TS_0;
+	else if (!(p->tcp_flags & TG_TCP_RST))
+		fl |= dir ? TG_EV_TS_GAP_1 : TG_EV_TS_GAP_0;
+	if (dir == 1 && (p->tcp_flags & TG_TCP_FIN) && !ev->resp_fin_ms)
+		ev->resp_fin_ms = rel_ms(s, p->ts_ns) + 1;
 	if (p->ip_dont_frag)
 		fl |= dir ? TG_EV_DF_1 : TG_EV_DF_0;
 	if (p->payload_len && !(p->tcp_flags & TG_TCP_RST)) {

@@ -191,6 +191,73 @@ static void test_out_of_window_beats_middlebox(void **state)
 	tg_engine_free(e);
 }
 
+static void test_dropped_reset_then_accepted_one(void **state)
+{
+	struct h_ended o;
+	struct tg_engine *e = h_engine(&o, 0);
+	struct h_conv c = h_conv(40000, 80);
+
+	(void)state;
+	tx_ttl(e, &c, H_C2S, 0, H_S, CI, 0, 0, 64);
+	tx_ttl(e, &c, H_S2C, 1, H_SA, SI, CI + 1, 0, 63);
+	tx_ttl(e, &c, H_C2S, 2, H_A, CI + 1, SI + 1, 0, 64);
+	tx_ttl(e, &c, H_C2S, 3, H_PA, CI + 1, SI + 1, 100, 64);
+	/* An injector's first reset lands below the window and is dropped;
+	 * its second is exact and ends the session: that one is judged. */
+	tx_ttl(e, &c, H_S2C, 4, H_RA, SI + 1 - 572, CI + 101, 0, 64);
+	tx_ttl(e, &c, H_S2C, 4, H_RA, SI + 1, CI + 101, 0, 64);
+	tg_engine_finish(e);
+	ASSERT_CAUSE(&o, TG_CAUSE_MIDDLEBOX_RESET);
+	assert_int_equal(o.ev[0].rst_seq_class, TG_RST_SEQ_EXACT);
+	assert_true(o.ev[0].flags & TG_EV_OOW_BEFORE);
+	assert_int_equal(o.ev[0].rst_count, 2);
+	tg_engine_free(e);
+}
+
+static void tx_ts(struct tg_engine *e, const struct h_conv *c, bool c2s, uint64_t ms,
+		  uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len, bool ts)
+{
+	struct tg_pkt p = h_pkt(c, c2s, ms, flags, seq, ack, len);
+
+	if (ts)
+		p.opts.present |= TG_OPT_HAS_TS;
+	tg_engine_feed_pkt(e, &p);
+}
+
+/* A flow stamping every segment with timestamps, then a reset from the
+ * server with or without one. */
+static enum tg_cause ts_reset_cause(bool rst_ts, uint8_t rst_flags)
+{
+	struct h_ended o;
+	struct tg_engine *e = h_engine(&o, 0);
+	struct h_conv c = h_conv(40000, 80);
+	enum tg_cause cause;
+
+	tx_ts(e, &c, H_C2S, 0, H_S, CI, 0, 0, true);
+	tx_ts(e, &c, H_S2C, 1, H_SA, SI, CI + 1, 0, true);
+	tx_ts(e, &c, H_C2S, 2, H_A, CI + 1, SI + 1, 0, true);
+	tx_ts(e, &c, H_C2S, 3, H_PA, CI + 1, SI + 1, 100, true);
+	tx_ts(e, &c, H_S2C, 4, H_PA, SI + 1, CI + 101, 200, true);
+	tx_ts(e, &c, H_C2S, 5, H_A, CI + 101, SI + 201, 0, true);
+	tx_ts(e, &c, H_S2C, 6, rst_flags, SI + 201, CI + 101, 0, rst_ts);
+	tg_engine_finish(e);
+	cause = only_cause(&o);
+	tg_engine_free(e);
+	return cause;
+}
+
+static void test_timestamps_on_resets(void **state)
+{
+	(void)state;
+	/* A socket's reset carries the flow's timestamps: the endpoint's. */
+	assert_int_equal(ts_reset_cause(true, H_RA), TG_CAUSE_ABORTIVE_CLOSE);
+	/* RST+ACK without them, from a stack that stamps everything: forged. */
+	assert_int_equal(ts_reset_cause(false, H_RA), TG_CAUSE_MIDDLEBOX_RESET);
+	/* A bare reset is the kernel's socketless answer: no stamp expected,
+	 * and it answered the client's ACK: the server had lost it. */
+	assert_int_equal(ts_reset_cause(false, H_R), TG_CAUSE_HALF_OPEN_PEER_LOST);
+}
+
 static void test_in_window_not_exact(void **state)
 {
 	struct h_ended o;
@@ -394,6 +461,8 @@ int main(void)
 		cmocka_unit_test(test_middlebox_by_ttl),
 		cmocka_unit_test(test_middlebox_by_later_packets),
 		cmocka_unit_test(test_out_of_window_beats_middlebox),
+		cmocka_unit_test(test_dropped_reset_then_accepted_one),
+		cmocka_unit_test(test_timestamps_on_resets),
 		cmocka_unit_test(test_in_window_not_exact),
 		cmocka_unit_test(test_half_open_peer_lost),
 		cmocka_unit_test(test_zero_window_stall),
