@@ -13,7 +13,8 @@
 # `tcpguard analyze bench/out/bench.pcap --json /dev/null TCPGUARD_ARGS...`
 # best of BENCH_RUNS each, by wall clock around the whole process. It prints
 # a small table (packets, seconds, Mpps, MB/s, peak RSS, and how many times
-# slower than the floor tcpguard is) and writes bench/out/results.json.
+# slower than the floor tcpguard is), the same run with --no-detect and
+# what attack detection costs, and writes bench/out/results.json.
 # The floor is what merely reading every header costs; the ratio is the
 # number to watch. See bench/README.md.
 #
@@ -135,6 +136,10 @@ if [ -x "$build/tcpguard" ]; then
 	best analyze "$runs" "$build/tcpguard" analyze "$pcap" --json /dev/null "$@"
 	analyze_secs=$best_secs
 	analyze_rss=$best_rss
+	# The same without attack detection: what detection costs.
+	best nodetect "$runs" "$build/tcpguard" analyze "$pcap" --json /dev/null --no-detect "$@"
+	nodetect_secs=$best_secs
+	nodetect_rss=$best_rss
 else
 	analyze_note="skipped: $build/tcpguard not built yet"
 fi
@@ -153,6 +158,7 @@ if [ -n "$analyze_secs" ]; then
 	analyze_mpps=$(mpps "$analyze_secs")
 	analyze_mbps=$(mbps "$analyze_secs")
 	ratio=$(awk -v a="$analyze_secs" -v f="$floor_secs" 'BEGIN { printf "%.2f", a / f }')
+	detect_pct=$(awk -v a="$analyze_secs" -v n="$nodetect_secs" 'BEGIN { printf "%.1f", 100 * (a - n) / n }')
 fi
 
 echo
@@ -161,7 +167,10 @@ printf '%-9s %10s %10s %10s %14s\n' "" seconds Mpps MB/s "peak RSS"
 printf '%-9s %10s %10s %10s %14s\n' floor "$floor_secs" "$floor_mpps" "$floor_mbps" "$(mib "$floor_rss")"
 if [ -n "$analyze_secs" ]; then
 	printf '%-9s %10s %10s %10s %14s\n' analyze "$analyze_secs" "$analyze_mpps" "$analyze_mbps" "$(mib "$analyze_rss")"
+	printf '%-9s %10s %10s %10s %14s\n' no-detect "$nodetect_secs" "$(mpps "$nodetect_secs")" \
+		"$(mbps "$nodetect_secs")" "$(mib "$nodetect_rss")"
 	printf 'analyze/floor  %sx (analyze takes %s times as long as the floor)\n' "$ratio" "$ratio"
+	printf 'detection cost %s%% of analyze time without it\n' "$detect_pct"
 else
 	printf '%-9s %s\n' analyze "$analyze_note"
 fi
@@ -186,6 +195,9 @@ jnum() { if [ -n "$1" ]; then printf '%s' "$1"; else printf null; fi; }
 	if [ -n "$analyze_secs" ]; then
 		printf '  "analyze": {"seconds": %s, "mpps": %s, "mbps": %s, "peak_rss_kb": %s, "args": %s},\n' \
 			"$analyze_secs" "$analyze_mpps" "$analyze_mbps" "$(jnum "$analyze_rss")" "$(jstr "$extra")"
+		printf '  "no_detect": {"seconds": %s, "mpps": %s, "peak_rss_kb": %s},\n' \
+			"$nodetect_secs" "$(mpps "$nodetect_secs")" "$(jnum "$nodetect_rss")"
+		printf '  "detect_cost_pct": %s,\n' "$detect_pct"
 		printf '  "ratio": %s\n' "$ratio"
 	else
 		printf '  "analyze": null,\n'

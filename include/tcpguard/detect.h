@@ -49,6 +49,9 @@ void tg_detect_measure(struct tg_detect *d, const struct tg_pkt *p);
  * (a signature is measured over the time its alert lasted). */
 bool tg_detect_measure_wants(const struct tg_detect *d, uint64_t ts_ns);
 
+/* The latest end of any alert so far (0 when none). */
+uint64_t tg_detect_last_end(const struct tg_detect *d);
+
 /* Derives the signature of every alert so far; true when there is any
  * to measure. */
 bool tg_detect_wants_measure(struct tg_detect *d);

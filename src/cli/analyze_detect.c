@@ -91,8 +91,13 @@ static void measure_file(struct tg_detect *det, const struct tg_decode_cfg *dc,
 	if (tg_source_open_file(&src, path, filter))
 		return;
 	while (tg_source_next(&src, &f) == 1) {
-		if (!tg_detect_measure_wants(det, f.ts_ns))
+		if (!tg_detect_measure_wants(det, f.ts_ns)) {
+			/* Past the end of every alert (captures run forward,
+			 * give or take a second): nothing left to measure. */
+			if (f.ts_ns > tg_detect_last_end(det) + 1000000000ull)
+				break;
 			continue;
+		}
 		p.ts_ns = f.ts_ns;
 		p.num = f.num;
 		if (tg_decode(dc, f.link, f.data, f.cap_len, f.wire_len, &p) == TG_DEC_TCP)
