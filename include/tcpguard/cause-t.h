@@ -101,11 +101,9 @@ struct tg_evidence {
 	uint8_t flags_before;           /* TCP flags the sender had sent before it */
 };
 
-/* The verdict on one ended session. */
+/* The verdict on one ended session; tg_cause_describe words it. */
 struct tg_cause_info {
 	enum tg_cause cause;
-	/* One line of evidence in plain words, or why it could not decide. */
-	char evidence[336];
 };
 
 #endif

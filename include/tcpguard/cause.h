@@ -7,13 +7,22 @@
 #ifndef TG_CAUSE_H
 #define TG_CAUSE_H
 
+#include <stddef.h>
+
 #include "tcpguard/cause-t.h"
 #include "tcpguard/session-t.h"
 
 /* Diagnoses why @s ended (its end reason already set) from @ev; fills
- * @out. @idle_ms is the established idle timeout in force. */
+ * @out. Cheap: no text is formatted. */
 void tg_cause_classify(const struct tg_session *s, const struct tg_evidence *ev,
 		       struct tg_cause_info *out);
+
+/* The evidence behind that verdict in one line of plain words, or why no
+ * rule could decide, into @buf (TG_CAUSE_TEXT_MAX is always enough). */
+void tg_cause_describe(const struct tg_session *s, const struct tg_evidence *ev,
+		       char *buf, size_t len);
+
+#define TG_CAUSE_TEXT_MAX 336
 
 extern const char *const tg_cause_str[TG_CAUSE__COUNT];
 /* One-line meaning of each cause, for summaries and explain. */

@@ -60,8 +60,17 @@ static inline void tg_flow_prefetch_entry(const struct tg_flow_table *t, uint32_
 {
 	uint32_t i = t->bucket[h & t->mask];
 
-	if (i)
-		__builtin_prefetch(&t->s[i - 1]);
+	if (i) {
+		const char *p = (const char *)&t->s[i - 1];
+
+		/* The whole record (4 lines) and its evidence: a packet
+		 * touches both directions and the running evidence. */
+		__builtin_prefetch(p, 1);
+		__builtin_prefetch(p + 64, 1);
+		__builtin_prefetch(p + 128, 1);
+		__builtin_prefetch(p + 192, 1);
+		__builtin_prefetch(&t->ev[i - 1], 1);
+	}
 }
 
 /* tg_flow_lookup with the hash already computed. */

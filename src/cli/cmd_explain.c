@@ -298,7 +298,8 @@ static void verdict(FILE *f, const struct explain *x, const struct target *t)
 	snprintf(line, sizeof(line), "%s: %s.", tg_cause_str[t->cause.cause],
 		 tg_cause_meaning[t->cause.cause]);
 	wrap(f, "Cause:", line);
-	wrap(f, "Evidence:", t->cause.evidence);
+	tg_cause_describe(s, &t->ev, line, sizeof(line));
+	wrap(f, "Evidence:", line);
 	wrap(f, "Next:", tg_cause_next[t->cause.cause]);
 }
 

@@ -18,6 +18,7 @@
  * Pure: no I/O, no allocation. The evidence line is formatted with
  * snprintf into the caller's buffer.
  */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "tcpguard/cause.h"
@@ -116,6 +117,20 @@ const char *const tg_rst_seq_str[TG_RST_SEQ__COUNT] = {
 	"unknown", "exact", "in-window", "out-of-window",
 };
 
+/* Formats the evidence words only when someone will read them: the
+ * verdict itself needs none, and most sessions are never printed. */
+__attribute__((format(printf, 3, 4)))
+static void say(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
 static const char *side(int dir)
 {
 	return dir ? "server" : "client";
@@ -162,12 +177,12 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 	/* A reset the receiver must drop says nothing about the endpoint,
 	 * and the connection survives it: a blind reset. */
 	if (ev->rst_seq_class == TG_RST_SEQ_OUT_OF_WINDOW) {
-		snprintf(why, len, "reset seq is %d bytes from what the %s expected, window %u",
+		say(why, len, "reset seq is %d bytes from what the %s expected, window %u",
 			 ev->rst_seq_off, side(!x), ev->rst_rcv_win);
 		return TG_CAUSE_OUT_OF_WINDOW_RESET;
 	}
 	if (ev->after_pkts) {
-		snprintf(why, len, "the %s sent %u more packet%s after the reset",
+		say(why, len, "the %s sent %u more packet%s after the reset",
 			 side(x), ev->after_pkts, ev->after_pkts > 1 ? "s" : "");
 		return TG_CAUSE_MIDDLEBOX_RESET;
 	}
@@ -175,7 +190,7 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 	 * (a raw-socket scanner with its own TTL) while its kernel sent the
 	 * reset: the TTL proves nothing then. */
 	if (ttl_mismatch(ev) && (ev->flags_before & ~(unsigned)TG_TCP_SYN)) {
-		snprintf(why, len, "reset TTL %u does not match the %s's own TTL %u-%u",
+		say(why, len, "reset TTL %u does not match the %s's own TTL %u-%u",
 			 ev->rst_ttl, side(x), ev->ttl_min_before, ev->ttl_max_before);
 		return TG_CAUSE_MIDDLEBOX_RESET;
 	}
@@ -185,39 +200,39 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 	if (established && (ev->flags & TG_EV_RST_ACK) && !(ev->flags & TG_EV_RST_TS) &&
 	    (ev->flags & (x ? TG_EV_TS_1 : TG_EV_TS_0)) &&
 	    !(ev->flags & (x ? TG_EV_TS_GAP_1 : TG_EV_TS_GAP_0))) {
-		snprintf(why, len, "the reset has no timestamp option though every other "
+		say(why, len, "the reset has no timestamp option though every other "
 			 "packet of the %s carried one", side(x));
 		return TG_CAUSE_MIDDLEBOX_RESET;
 	}
 	if ((ev->flags & TG_EV_SYNACK_FIRST) && !(xd->flags_seen & TG_TCP_SYN)) {
-		snprintf(why, len, "the %s reset a SYN-ACK it never asked for", side(x));
+		say(why, len, "the %s reset a SYN-ACK it never asked for", side(x));
 		return TG_CAUSE_UNSOLICITED_SYNACK;
 	}
 	if (x == 1 && !(xd->flags_seen & TG_TCP_SYN) && (yd->flags_seen & TG_TCP_SYN)) {
-		snprintf(why, len, "the server answered the SYN with a reset");
+		say(why, len, "the server answered the SYN with a reset");
 		return TG_CAUSE_PORT_CLOSED;
 	}
 	if (!established) {
-		snprintf(why, len, "the %s reset before the handshake completed", side(x));
+		say(why, len, "the %s reset before the handshake completed", side(x));
 		return TG_CAUSE_HANDSHAKE_ABORT;
 	}
 	if (ev->flags & TG_EV_FIN_BOTH_BEFORE) {
-		snprintf(why, len, "both sides had closed with FIN before the reset");
+		say(why, len, "both sides had closed with FIN before the reset");
 		return TG_CAUSE_RESET_AFTER_FIN;
 	}
 	if ((ev->flags & TG_EV_FIN_SENDER_BEFORE) &&
 	    (ev->flags & (x ? TG_EV_DATA_AFTER_FIN_1 : TG_EV_DATA_AFTER_FIN_0))) {
-		snprintf(why, len, "the %s had closed, then the %s sent more data",
+		say(why, len, "the %s had closed, then the %s sent more data",
 			 side(x), side(!x));
 		return TG_CAUSE_RESET_AFTER_CLOSE;
 	}
 	if (ev->flags & TG_EV_ZW_AT_RST) {
-		snprintf(why, len, "a zero window was open at the reset (%u probes)",
+		say(why, len, "a zero window was open at the reset (%u probes)",
 			 s->d[0].zw_probes + s->d[1].zw_probes);
 		return TG_CAUSE_ZERO_WINDOW_STALL;
 	}
 	if ((ev->flags & TG_EV_PREV_FROM_PEER) && !(ev->flags & TG_EV_RST_ACK)) {
-		snprintf(why, len, "a bare reset answering the %s's packet after "
+		say(why, len, "a bare reset answering the %s's packet after "
 			 "%u.%03u s of silence: the %s had no connection", side(!x),
 			 ev->trig_gap_us / 1000000, ev->trig_gap_us / 1000 % 1000, side(x));
 		return TG_CAUSE_HALF_OPEN_PEER_LOST;
@@ -226,11 +241,11 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 	 * it. (A client resetting after the server's data is the ordinary
 	 * end of a response read in full: abortive, below.) */
 	if (x == 1 && (ev->flags & TG_EV_ANY_DATA) && !(ev->flags & TG_EV_LAST_DATA_1)) {
-		snprintf(why, len, "the %s's last data was acknowledged but never answered",
+		say(why, len, "the %s's last data was acknowledged but never answered",
 			 side(!x));
 		return TG_CAUSE_CLOSE_WITH_UNREAD_DATA;
 	}
-	snprintf(why, len, "the %s reset instead of closing with FIN%s", side(x),
+	say(why, len, "the %s reset instead of closing with FIN%s", side(x),
 		 ev->flags & TG_EV_ANY_DATA ? " after its own data" : ", no data exchanged");
 	return TG_CAUSE_ABORTIVE_CLOSE;
 }
@@ -249,39 +264,39 @@ static enum tg_cause quiet_cause(const struct tg_session *s, const struct tg_evi
 	if (rfin && (s->flags & TG_SF_RESP_CLOSED_FIRST) && established &&
 	    tg_session_bytes(s, 1) == 0 && ev->resp_fin_ms &&
 	    (ev->resp_fin_ms <= 1001 || tg_session_bytes(s, 0) == 0)) {
-		snprintf(why, len, "server FIN %u ms after the SYN with no data of its own "
+		say(why, len, "server FIN %u ms after the SYN with no data of its own "
 			 "(client sent %llu bytes)", ev->resp_fin_ms - 1,
 			 (unsigned long long)tg_session_bytes(s, 0));
 		return TG_CAUSE_SERVER_CLOSED_IMMEDIATELY;
 	}
 	if (ofin && rfin) {
-		snprintf(why, len, "%s closed first", s->flags & TG_SF_RESP_CLOSED_FIRST
+		say(why, len, "%s closed first", s->flags & TG_SF_RESP_CLOSED_FIRST
 			 ? "server" : "client");
 		return TG_CAUSE_GRACEFUL;
 	}
 	if ((o->dflags | r->dflags) & TG_DF_ZW_OPEN) {
-		snprintf(why, len, "the %s's window was still zero at the end",
+		say(why, len, "the %s's window was still zero at the end",
 			 o->dflags & TG_DF_ZW_OPEN ? "client" : "server");
 		return s->end == TG_END_OPEN ? TG_CAUSE_STILL_OPEN : TG_CAUSE_ZERO_WINDOW_STALL;
 	}
 	if (s->end == TG_END_OPEN) {
-		snprintf(why, len, "last packet %s the end of the capture",
+		say(why, len, "last packet %s the end of the capture",
 			 ofin || rfin ? "half-closed before" : "open before");
 		return TG_CAUSE_STILL_OPEN;
 	}
 	if (ofin || rfin) {
-		snprintf(why, len, "only the %s sent FIN", ofin ? "client" : "server");
+		say(why, len, "only the %s sent FIN", ofin ? "client" : "server");
 		return TG_CAUSE_HALF_CLOSED;
 	}
 	if (o->state == TG_EP_SYN_SENT && r->state == TG_EP_INACTIVE) {
-		snprintf(why, len, "%u SYN%s, no reply", o->pkts, o->pkts > 1 ? "s" : "");
+		say(why, len, "%u SYN%s, no reply", o->pkts, o->pkts > 1 ? "s" : "");
 		return TG_CAUSE_NO_ANSWER;
 	}
 	if (established) {
-		snprintf(why, len, "no packet for the idle timeout after the last one");
+		say(why, len, "no packet for the idle timeout after the last one");
 		return TG_CAUSE_IDLE_TIMEOUT;
 	}
-	snprintf(why, len, "timer expired with the client %s and the server %s",
+	say(why, len, "timer expired with the client %s and the server %s",
 		 tg_ep_state_str[o->state], tg_ep_state_str[r->state]);
 	return TG_CAUSE_AGED_OUT;
 }
@@ -289,25 +304,31 @@ static enum tg_cause quiet_cause(const struct tg_session *s, const struct tg_evi
 void tg_cause_classify(const struct tg_session *s, const struct tg_evidence *ev,
 		       struct tg_cause_info *out)
 {
+	if (s->end == TG_END_EVICTED)
+		out->cause = TG_CAUSE_EVICTED;
+	else if (ev->flags & TG_EV_HAVE_RST)
+		out->cause = reset_cause(s, ev, NULL, 0);
+	else if (s->end == TG_END_TCP_REUSE)
+		out->cause = TG_CAUSE_REUSED;
+	else
+		out->cause = quiet_cause(s, ev, NULL, 0);
+}
+
+void tg_cause_describe(const struct tg_session *s, const struct tg_evidence *ev,
+		       char *buf, size_t len)
+{
 	char why[128], facts[192];
 
 	if (s->end == TG_END_EVICTED) {
-		out->cause = TG_CAUSE_EVICTED;
-		snprintf(out->evidence, sizeof(out->evidence), "flow table full");
-		return;
-	}
-	if (ev->flags & TG_EV_HAVE_RST) {
-		out->cause = reset_cause(s, ev, why, sizeof(why));
+		snprintf(buf, len, "flow table full");
+	} else if (ev->flags & TG_EV_HAVE_RST) {
+		reset_cause(s, ev, why, sizeof(why));
 		rst_facts(s, ev, facts, sizeof(facts));
-		snprintf(out->evidence, sizeof(out->evidence), "%s; %s", why, facts);
-		return;
+		snprintf(buf, len, "%s; %s", why, facts);
+	} else if (s->end == TG_END_TCP_REUSE) {
+		snprintf(buf, len, "a SYN with a new sequence number started another session");
+	} else {
+		quiet_cause(s, ev, why, sizeof(why));
+		snprintf(buf, len, "%s", why);
 	}
-	if (s->end == TG_END_TCP_REUSE) {
-		out->cause = TG_CAUSE_REUSED;
-		snprintf(out->evidence, sizeof(out->evidence),
-			 "a SYN with a new sequence number started another session");
-		return;
-	}
-	out->cause = quiet_cause(s, ev, why, sizeof(why));
-	snprintf(out->evidence, sizeof(out->evidence), "%s", why);
 }

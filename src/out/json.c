@@ -160,7 +160,7 @@ static void json_session(struct tg_sink *k, const struct tg_session *s,
 			 const struct tg_evidence *ev, const struct tg_cause_info *c)
 {
 	struct jbuf j;
-	char a[64], uid[24];
+	char a[64], uid[24], text[TG_CAUSE_TEXT_MAX];
 	uint64_t dur_us = (s->last_ns - s->first_ns) / 1000u;
 
 	j.n = 0;
@@ -200,7 +200,8 @@ static void json_session(struct tg_sink *k, const struct tg_session *s,
 	put(&j, "\",\"cause\":\"");
 	put(&j, tg_cause_str[c->cause]);
 	put(&j, "\",\"cause_evidence\":\"");
-	put_esc(&j, c->evidence);
+	tg_cause_describe(s, ev, text, sizeof(text));
+	put_esc(&j, text);
 	j.b[j.n++] = '"';
 	if (ev->flags & TG_EV_HAVE_RST)
 		reset_json(&j, ev);
