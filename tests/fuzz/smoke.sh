@@ -21,7 +21,9 @@ trap 'rm -rf "$tmp"' EXIT
 echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);
 int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return !d + (int)n * 0; }' >"$tmp/t.c"
 if ! clang -fsanitize=fuzzer,address,undefined -o "$tmp/t" "$tmp/t.c" 2>/dev/null; then
-	echo "fuzz: skipped: clang's libFuzzer runtime is missing (install clang and libclang-rt-dev)"
+	msg="fuzz: skipped: clang's libFuzzer runtime is missing (install clang and libclang-rt-dev)"
+	echo "$msg"
+	echo "$msg" >>"${TG_RESULTS:-/dev/null}"
 	exit 0
 fi
 if ! make -s --no-print-directory -C "$root" "$@" >"$tmp/build.log" 2>&1; then
