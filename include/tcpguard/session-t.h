@@ -5,7 +5,7 @@
  * when the session ends. Everything here is per session and bounded: no
  * pointers, no variable-length parts, so the table is one preallocated
  * array. Field sizes are chosen to keep the record within 256 bytes
- * (checked at compile time in flow.c).
+ * (checked at compile time in engine.c).
  */
 #ifndef TG_SESSION_T_H
 #define TG_SESSION_T_H

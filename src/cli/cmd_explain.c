@@ -281,10 +281,12 @@ static void verdict(FILE *f, const struct explain *x, const struct target *t)
 {
 	const struct tg_session *s = &t->s;
 	char a[64], b[64], uid[24], line[512];
+	bool v6 = !tg_addr_is_v4(&s->orig_h);
 
-	fprintf(f, "\nSession %s  %s:%u -> %s:%u\n", tg_session_uid(s, x->seed, uid),
-		tg_addr_str(&s->orig_h, a, sizeof(a)), s->orig_p,
-		tg_addr_str(&s->resp_h, b, sizeof(b)), s->resp_p);
+	/* IPv6 endpoints in brackets, as explain takes them back. */
+	fprintf(f, "\nSession %s  %s%s%s:%u -> %s%s%s:%u\n", tg_session_uid(s, x->seed, uid),
+		v6 ? "[" : "", tg_addr_str(&s->orig_h, a, sizeof(a)), v6 ? "]" : "", s->orig_p,
+		v6 ? "[" : "", tg_addr_str(&s->resp_h, b, sizeof(b)), v6 ? "]" : "", s->resp_p);
 	fputs("  time        dir flags  (seq/ack relative to each side's ISN)\n", f);
 	if (t->text)
 		fwrite(t->text, 1, t->len, f);
@@ -447,6 +449,17 @@ int cmd_explain(int argc, char **argv)
 		return 2;
 	}
 	path = argv[optind];
+	if (!strcmp(path, "-")) {
+		fprintf(stderr, "tcpguard: explain reads its capture twice: give a file, "
+			"not standard input\n");
+		return 2;
+	}
+	if (argc - optind > (x.all_resets ? 1 : 3) ||
+	    (!x.all_resets && argc - optind == 3 && !strchr(argv[optind + 1], ':'))) {
+		fprintf(stderr, "tcpguard: explain: too many arguments\n");
+		help(stderr);
+		return 2;
+	}
 	if (!x.all_resets) {
 		if (optind + 2 < argc) {
 			x.by_tuple = true;

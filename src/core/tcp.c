@@ -655,6 +655,8 @@ static void ev_reset(struct tg_session *s, struct tg_evidence *ev, int dir,
 		else
 			ev->rst_seq_class = TG_RST_SEQ_OUT_OF_WINDOW;
 	}
+	ev->pend_to = 0;
+	ev->pend_from = 0;
 	if (peer->state != TG_EP_INACTIVE && seq_delta(peer->last_seq, peer->ack_seq) > 0)
 		ev->pend_to = (uint32_t)seq_delta(peer->last_seq, peer->ack_seq);
 	if (d->state != TG_EP_INACTIVE && seq_delta(d->last_seq, d->ack_seq) > 0)
