@@ -32,6 +32,15 @@ enum tg_alert_kind {
 	TG_AK__COUNT
 };
 
+/* Where an alert is in its life (tg_alert.event). Keep
+ * tg_alert_event_str in step. */
+enum tg_alert_event {
+	TG_AE_START = 0,        /* the threshold was crossed: first report */
+	TG_AE_UPDATE,           /* still active: the running numbers so far */
+	TG_AE_END,              /* ended (or the input did): final numbers */
+	TG_AE__COUNT
+};
+
 /* PAN-OS zone-protection levels: alarm logs, activate would turn the
  * defence on (SYN cookies, the signature's rule), maximum drops all. */
 enum tg_alert_level {
@@ -95,7 +104,9 @@ struct tg_alert_top {
 };
 
 struct tg_alert {
-	uint32_t id;            /* 1, 2, ... in order of start */
+	uint32_t id;            /* 1, 2, ... in order of start; the same in
+	                         * every event of one alert */
+	uint8_t event;          /* enum tg_alert_event */
 	uint8_t kind;           /* enum tg_alert_kind */
 	uint8_t level;          /* highest enum tg_alert_level reached */
 	uint8_t target_plen;    /* 0 for a single address (or a source) */
@@ -137,7 +148,9 @@ struct tg_alert {
 	struct tg_sig sig;
 };
 
-/* Called once per alert (tg_detect_flush). @a is valid during the call. */
+/* Called for each alert event: the end of every alert (tg_detect_flush)
+ * and, with tg_detect_cfg.events, its start and updates as they happen.
+ * @a is valid during the call. */
 typedef void (*tg_alert_cb)(void *ctx, const struct tg_alert *a);
 
 /* Detector configuration. tg_detect_cfg_default fills the documented
@@ -147,6 +160,11 @@ struct tg_detect_cfg {
 	bool enabled;
 	uint32_t window_ms;           /* rate window */
 	uint32_t quiet_ms;            /* an alert ends after this long below alarm */
+	uint32_t update_ms;           /* events: an active alert reports its
+	                               * running numbers at most this often (0: never) */
+	bool events;                  /* report start and update events too, not
+	                               * only the end: live use (set by the caller,
+	                               * not by the INI file) */
 	/* SYN flood, per destination address (and carpet, per prefix). */
 	uint32_t syn_alarm_pps;
 	uint32_t syn_activate_pps;
@@ -192,6 +210,7 @@ struct tg_detect_stats {
 	uint64_t admitted;         /* sources given state after the sketch said so */
 	uint64_t alerts;
 	uint64_t alerts_dropped;   /* alert table full */
+	uint32_t alerts_open;      /* alerts active now */
 	uint32_t entities_used;
 	uint32_t entities_max;
 	uint64_t memory_bytes;     /* all tables, fixed at start */

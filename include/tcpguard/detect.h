@@ -20,7 +20,11 @@
 void tg_detect_cfg_default(struct tg_detect_cfg *cfg);
 
 /* Allocates a detector and all its tables from @cfg. Alerts leave through
- * @cb(@ctx, alert) in tg_detect_flush. Returns NULL on a bad
+ * @cb(@ctx, alert): their end in tg_detect_flush and, with cfg->events,
+ * their start (at the end of the tg_detect_packet, _session_end or
+ * _advance call that raised it) and an update at most every
+ * cfg->update_ms of packet time while something changed (in the call that
+ * moved time on). Returns NULL on a bad
  * configuration or when memory is short; the caller frees it. */
 struct tg_detect *tg_detect_new(const struct tg_detect_cfg *cfg,
 				tg_alert_cb cb, void *ctx);
@@ -56,9 +60,12 @@ uint64_t tg_detect_last_end(const struct tg_detect *d);
  * to measure. */
 bool tg_detect_wants_measure(struct tg_detect *d);
 
-/* Reports alerts through the callback in order of start: every ended
- * alert not reported yet, and with @all the open ones too (reported as
- * open). Alerts are reported once. */
+/* Reports the end of alerts through the callback (event TG_AE_END), in
+ * order of start: every ended alert not reported yet, and with @all the
+ * open ones too (reported as open). Each alert ends once. A live caller
+ * calls it often (without @all) so that ends leave promptly; a slot whose
+ * alert was reported may then hold a later alert, so the table of
+ * cfg->max_alerts bounds the alerts active at once, not those of a run. */
 void tg_detect_flush(struct tg_detect *d, bool all);
 
 /* Whether @p matches @sig; exposed for the outputs and tests. */
@@ -76,5 +83,6 @@ const struct tg_detect_stats *tg_detect_stats(const struct tg_detect *d);
 
 extern const char *const tg_alert_kind_str[TG_AK__COUNT];
 extern const char *const tg_alert_level_str[TG_AL__COUNT];
+extern const char *const tg_alert_event_str[TG_AE__COUNT];
 
 #endif

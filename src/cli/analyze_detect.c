@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * analyze's side of attack detection. The engine detects while it reads;
+ * The command line's side of attack detection, for analyze and watch.
+ * The engine detects while it reads;
  * at the end, the signatures are measured on a second read of the same
  * files, when every input is a file that can be read again (not standard
  * input): each TCP packet is decoded once more and handed to
@@ -9,8 +10,14 @@
  * alerts leave the detector, so every alert line carries its signature's
  * precision and recall. A second pass costs about one more decode of
  * the capture and runs only when there is an alert.
+ *
+ * watch cannot read its input twice: its alerts carry the signature as
+ * derived, unmeasured (so a flood rule is only logged, never proposed for
+ * dropping). It writes every event (start, update, end) as it happens,
+ * and polls the detector for ends after each look at the capture.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +36,13 @@ int tg_cli_detect_opt(struct tg_cli_detect *d, int c, const char *arg)
 	switch (c) {
 	case 'A': d->alerts = arg; return 1;
 	case 'C': d->config = arg; return 1;
+	case 'E':
+		if (strcmp(arg, "all") && strcmp(arg, "end")) {
+			fprintf(stderr, "tcpguard: --alert-events '%s': 'all' or 'end'\n", arg);
+			return 2;
+		}
+		d->events = arg;
+		return 1;
 	case 'N': d->off = true; return 1;
 	case 'D':
 		tg_detect_cfg_default(&def);
@@ -50,6 +64,8 @@ int tg_cli_detect_setup(struct tg_cli_detect *d, struct tg_engine_cfg *cfg)
 	}
 	if (d->off)
 		cfg->detect.enabled = false;
+	d->all = d->events ? !strcmp(d->events, "all") : d->live;
+	cfg->detect.events = d->all;
 	if (d->alerts && !cfg->detect.enabled) {
 		fputs("tcpguard: --alerts needs detection (drop --no-detect)\n", stderr);
 		return 2;
@@ -66,8 +82,14 @@ int tg_cli_detect_setup(struct tg_cli_detect *d, struct tg_engine_cfg *cfg)
 
 void tg_cli_detect_alert(struct tg_cli_detect *d, const struct tg_alert *a)
 {
-	if (d->f)
+	if (d->f && (d->all || a->event == TG_AE_END))
 		tg_alerts_write(d->f, a);
+	if (a->event != TG_AE_END)
+		return;
+	if (d->n >= TG_CLI_ALERTS_KEPT) {
+		d->unkept++;
+		return;
+	}
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
 		struct tg_alert *v = realloc(d->v, cap * sizeof(*v));
@@ -118,7 +140,7 @@ void tg_cli_detect_finish(struct tg_cli_detect *d, struct tg_engine *e,
 	for (int i = 0; i < n; i++)
 		if (!strcmp(files[i], "-"))
 			rereadable = false;
-	if (rereadable && tg_detect_wants_measure(det))
+	if (rereadable && n > 0 && tg_detect_wants_measure(det))
 		for (int i = 0; i < n; i++)
 			measure_file(det, &cfg->decode, files[i], filter);
 	tg_detect_flush(det, true);
@@ -126,9 +148,50 @@ void tg_cli_detect_finish(struct tg_cli_detect *d, struct tg_engine *e,
 		fflush(d->f);
 }
 
+void tg_cli_detect_poll(struct tg_cli_detect *d, struct tg_engine *e)
+{
+	struct tg_detect *det = tg_engine_detect(e);
+
+	(void)d;
+	if (det)
+		tg_detect_flush(det, false);
+}
+
+unsigned tg_cli_detect_active(struct tg_cli_detect *d, struct tg_engine *e)
+{
+	struct tg_detect *det = tg_engine_detect(e);
+
+	(void)d;
+	return det ? tg_detect_stats(det)->alerts_open : 0;
+}
+
+int tg_cli_detect_sync(struct tg_cli_detect *d)
+{
+	if (d->f && (fflush(d->f) != 0 || ferror(d->f)))
+		return -(errno ? errno : EIO);
+	return 0;
+}
+
+int tg_cli_detect_reopen(struct tg_cli_detect *d)
+{
+	FILE *f;
+
+	if (!d->f || d->f == stdout)
+		return 0;
+	fflush(d->f);
+	f = fopen(d->alerts, "a");
+	if (!f)
+		return -errno;
+	fclose(d->f);
+	d->f = f;
+	return 0;
+}
+
 void tg_cli_detect_summary(struct tg_cli_detect *d, FILE *f)
 {
 	tg_alerts_summary(f, d->v, d->n);
+	if (d->unkept)
+		fprintf(f, "  (%" PRIu64 " more not shown)\n", d->unkept);
 }
 
 void tg_cli_detect_free(struct tg_cli_detect *d)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Attack detection as analyze drives it: the options (--config, --alerts,
- * --no-detect, --detect-defaults), the second pass over the inputs that
- * measures each signature, the alert JSON lines and the summary section.
- * Kept apart from cmd_analyze.c so that file only wires it in.
+ * Attack detection as analyze and watch drive it: the options (--config,
+ * --alerts, --alert-events, --no-detect, --detect-defaults), the second
+ * pass over the inputs that measures each signature (analyze only), the
+ * alert JSON lines and the summary section. Kept apart from cmd_analyze.c
+ * and cmd_watch.c so that they only wire it in.
  */
 #ifndef TG_CLI_ANALYZE_DETECT_H
 #define TG_CLI_ANALYZE_DETECT_H
@@ -18,21 +19,32 @@ struct tg_engine;
 struct tg_cli_detect {
 	const char *config;     /* --config PATH */
 	const char *alerts;     /* --alerts PATH ('-': stdout) */
+	const char *events;     /* --alert-events all|end (NULL: the command's) */
+	bool live;              /* watch: events default to all, no measuring */
 	bool off;               /* --no-detect */
+	bool all;               /* start and update events are written too */
 	FILE *f;
 	struct tg_alert *v;     /* every alert, for the summary */
 	size_t n;
 	size_t cap;
+	uint64_t unkept;        /* ended alerts past TG_CLI_ALERTS_KEPT */
 };
+
+/* Ended alerts kept for the summary of a long watch. */
+#define TG_CLI_ALERTS_KEPT 4096
 
 #define TG_CLI_DETECT_OPTIONS \
 	{ "alerts", required_argument, NULL, 'A' }, \
+	{ "alert-events", required_argument, NULL, 'E' }, \
 	{ "config", required_argument, NULL, 'C' }, \
 	{ "no-detect", no_argument, NULL, 'N' }, \
 	{ "detect-defaults", no_argument, NULL, 'D' }
 
 #define TG_CLI_DETECT_HELP \
 	"  --alerts PATH        attack alerts as JSON lines ('-' = stdout)\n" \
+	"  --alert-events WHICH end: one record per alert, when it ended; all:\n" \
+	"                       also when it starts and while it lasts\n" \
+	"                       (default: end for analyze, all for watch)\n" \
 	"  --config PATH        detection thresholds (INI; docs/detection.md)\n" \
 	"  --no-detect          no attack detection\n" \
 	"  --detect-defaults    print the default thresholds as INI and exit\n"
@@ -44,7 +56,8 @@ int tg_cli_detect_opt(struct tg_cli_detect *d, int c, const char *arg);
 /* Fills cfg->detect and opens the alerts file. 0, or 2 after a message. */
 int tg_cli_detect_setup(struct tg_cli_detect *d, struct tg_engine_cfg *cfg);
 
-/* The engine's on_alert: writes and keeps @a. */
+/* The engine's on_alert: writes @a (ends only, unless all events were
+ * asked for) and keeps the ends for the summary. */
 void tg_cli_detect_alert(struct tg_cli_detect *d, const struct tg_alert *a);
 
 /* After tg_engine_finish: reads the @n inputs again to measure the
@@ -53,6 +66,20 @@ void tg_cli_detect_alert(struct tg_cli_detect *d, const struct tg_alert *a);
 void tg_cli_detect_finish(struct tg_cli_detect *d, struct tg_engine *e,
 			  const struct tg_engine_cfg *cfg, char **files, int n,
 			  const char *filter);
+
+/* Live: has the detector report the alerts that ended (watch calls it
+ * after each look at the capture). */
+void tg_cli_detect_poll(struct tg_cli_detect *d, struct tg_engine *e);
+
+/* Alerts active now (0 with detection off). */
+unsigned tg_cli_detect_active(struct tg_cli_detect *d, struct tg_engine *e);
+
+/* Flushes the alerts file: 0 or a negative errno. */
+int tg_cli_detect_sync(struct tg_cli_detect *d);
+
+/* Reopens the alerts file under its name (after log rotation): 0, or a
+ * negative errno with the old file still in use. */
+int tg_cli_detect_reopen(struct tg_cli_detect *d);
 
 /* The summary's attacks section. */
 void tg_cli_detect_summary(struct tg_cli_detect *d, FILE *f);

@@ -15,6 +15,10 @@
  * their session already expired). One poll() waits on the capture and a
  * signalfd with a 100 ms timeout, which bounds how late a timer fires.
  *
+ * Attack detection runs as in analyze (analyze_detect.c): every alert
+ * event (start, update, end) goes to --alerts as it happens, flushed with
+ * the sessions; signatures are not measured (that needs a second read).
+ *
  * Signals: SIGHUP reopens the output files under their names (after
  * logrotate renamed them); SIGINT and SIGTERM drain the ring, end every
  * open session as a final record (tg_engine_finish), write the summary
@@ -48,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze_detect.h"
 #include "common.h"
 #include "tcpguard.h"
 #include "tcpguard/engine.h"
@@ -67,7 +72,16 @@ struct watch {
 	int dirty;              /* sessions written since the last flush */
 	int write_err;          /* reported once */
 	uint16_t ports[TG_CLI_MAX_PORTS];
+	struct tg_cli_detect det;
 };
+
+static void on_alert(void *ctx, const struct tg_alert *a)
+{
+	struct watch *w = ctx;
+
+	tg_cli_detect_alert(&w->det, a);
+	w->dirty = 1;
+}
 
 static void on_end(void *ctx, const struct tg_session *s,
 		   const struct tg_evidence *ev, const struct tg_cause_info *c)
@@ -101,6 +115,7 @@ static void help(FILE *f)
 	      "  --user USER          run as USER once the capture and outputs are\n"
 	      "                       open (default nobody; only when started as root)\n"
 	      TG_CLI_ENGINE_HELP
+	      TG_CLI_DETECT_HELP
 	      "\n"
 	      "SIGHUP reopens the output files (log rotation); SIGINT or SIGTERM\n"
 	      "writes every open session and the summary, then exits.\n",
@@ -184,18 +199,28 @@ static void flush_sinks(struct watch *w)
 				w->sinks[i].ops->name, strerror(errno));
 		}
 	}
+	if (tg_cli_detect_sync(&w->det) && !w->write_err) {
+		w->write_err = 1;
+		fprintf(stderr, "tcpguard: writing alerts: %s\n", strerror(errno));
+	}
 	w->dirty = 0;
 }
 
 static void reopen_sinks(struct watch *w)
 {
+	int rc;
+
 	for (int i = 0; i < w->nsinks; i++) {
-		int rc = tg_sink_reopen(&w->sinks[i]);
+		rc = tg_sink_reopen(&w->sinks[i]);
 
 		if (rc)
 			fprintf(stderr, "tcpguard: reopening %s: %s (still writing to "
 				"the old file)\n", w->sinks[i].path, strerror(-rc));
 	}
+	rc = tg_cli_detect_reopen(&w->det);
+	if (rc)
+		fprintf(stderr, "tcpguard: reopening %s: %s (still writing to the old "
+			"file)\n", w->det.alerts, strerror(-rc));
 	w->write_err = 0;
 }
 
@@ -207,7 +232,7 @@ struct status {
 };
 
 static void status_line(struct status *st, struct tg_source *src,
-			const struct tg_engine *e, int64_t now)
+			struct tg_engine *e, unsigned alerts, int64_t now)
 {
 	const struct tg_stats *es = tg_engine_stats(e);
 	struct tg_live_stats ls = { 0 };
@@ -215,12 +240,12 @@ static void status_line(struct status *st, struct tg_source *src,
 
 	tg_source_live_stats(src, &ls);
 	fprintf(stderr, "tcpguard: %.0f pkt/s, %" PRIu32 " active, %" PRIu32
-		" half-open, %" PRIu64 " dropped by kernel, %" PRIu64
+		" half-open, %u alerts active, %" PRIu64 " dropped by kernel, %" PRIu64
 		" by interface\n",
 		secs > 0 ? (double)(es->frames - st->last_frames) / secs : 0.0,
 		es->active,
 		tg_engine_active_in(e, TG_TIMER_INIT) +
-		tg_engine_active_in(e, TG_TIMER_HANDSHAKE),
+		tg_engine_active_in(e, TG_TIMER_HANDSHAKE), alerts,
 		ls.dropped, ls.if_dropped);
 	st->last_frames = es->frames;
 	st->last_ns = now;
@@ -277,12 +302,13 @@ static int run(struct watch *w, struct tg_source *src, struct tg_engine *e,
 		 * guard has been fed, so no timer can fire under its feet. */
 		if (rc == 0 && have_skew && now - skew - guard_ns > 0)
 			tg_engine_advance(e, (uint64_t)(now - skew - guard_ns));
+		tg_cli_detect_poll(&w->det, e);
 		if (w->dirty && (rc == 0 || now - last_flush >= FLUSH_NS)) {
 			flush_sinks(w);
 			last_flush = now;
 		}
 		if (status_every_ns && now >= st.next_ns)
-			status_line(&st, src, e, now);
+			status_line(&st, src, e, tg_cli_detect_active(&w->det, e), now);
 		if (status_every_ns && (st.next_ns - now) / 1000000 < timeout)
 			timeout = (st.next_ns - now) / 1000000;
 		if (poll(pf, 2, rc == 0 ? (int)timeout : 0) < 0 && errno != EINTR) {
@@ -326,6 +352,8 @@ static int finish(struct watch *w, struct tg_source *src, struct tg_engine *e)
 	int status = 0;
 
 	tg_engine_finish(e);
+	/* No second read: the alerts still open end here, unmeasured. */
+	tg_cli_detect_finish(&w->det, e, NULL, NULL, 0, NULL);
 	for (int i = 0; i < w->nsinks; i++) {
 		int rc = w->sinks[i].ops->finish(&w->sinks[i], tg_engine_stats(e));
 
@@ -334,6 +362,8 @@ static int finish(struct watch *w, struct tg_source *src, struct tg_engine *e)
 				w->sinks[i].ops->name, strerror(-rc));
 			status = 2;
 		}
+		if (!strcmp(w->sinks[i].ops->name, "report"))
+			tg_cli_detect_summary(&w->det, w->sinks[i].f);
 	}
 	if (tg_source_live_stats(src, &ls) == 0)
 		fprintf(stderr, "tcpguard: %s: %" PRIu64 " frames captured, %" PRIu64
@@ -356,6 +386,7 @@ int cmd_watch(int argc, char **argv)
 		{ "no-promisc", no_argument, NULL, 'p' },
 		{ "user", required_argument, NULL, 'U' },
 		TG_CLI_ENGINE_OPTIONS,
+		TG_CLI_DETECT_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -374,7 +405,9 @@ int cmd_watch(int argc, char **argv)
 		return 2;
 	lc.block_ms = BLOCK_MS_DEFAULT;
 	cfg.on_end = on_end;
+	cfg.on_alert = on_alert;
 	cfg.cb_ctx = w;
+	w->det.live = true;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -410,6 +443,17 @@ int cmd_watch(int argc, char **argv)
 			help(stdout);
 			goto out;
 		default:
+			status = tg_cli_detect_opt(&w->det, c, optarg);
+			if (status == 1) {
+				status = 0;
+				break;
+			}
+			if (status == 3) {
+				status = 0;
+				goto out;
+			}
+			if (status == 2)
+				goto out;
 			status = tg_cli_engine_opt(&cfg, w->ports, c, optarg);
 			if (status == 1) {
 				status = 0;
@@ -455,7 +499,7 @@ int cmd_watch(int argc, char **argv)
 	}
 	status = tg_cli_open_sinks(w->sinks, &w->nsinks, json, zeek, quiet,
 				   cfg.uid_seed);
-	if (status)
+	if (status || (status = tg_cli_detect_setup(&w->det, &cfg)))
 		goto out;
 	status = drop_privileges(user);
 	if (status)
@@ -484,6 +528,7 @@ out:
 	tg_source_close(&src);
 	for (int i = 0; i < w->nsinks; i++)
 		tg_sink_free(&w->sinks[i]);
+	tg_cli_detect_free(&w->det);
 	if (sfd >= 0)
 		close(sfd);
 	free(filter);

@@ -35,6 +35,7 @@ static const struct key keys[] = {
 	K("detect", enabled, K_BOOL, 1),
 	K("detect", window_ms, K_U32, 3600000),
 	K("detect", quiet_ms, K_U32, 86400000),
+	K("detect", update_ms, K_U32, 86400000),
 	K("syn-flood", syn_alarm_pps, K_U32, 4e9),
 	K("syn-flood", syn_activate_pps, K_U32, 4e9),
 	K("syn-flood", syn_maximum_pps, K_U32, 4e9),

@@ -31,10 +31,13 @@
  * handshake; and a fixed array of alerts, each with the header
  * histograms its signature comes from (sig.c).
  *
- * Alerts leave through the callback in tg_detect_flush, after an
- * optional second look at the packets (tg_detect_measure) has measured
- * each signature's precision and recall. No I/O, no clock, no allocation
- * after tg_detect_new.
+ * An alert's end leaves through the callback in tg_detect_flush, after
+ * an optional second look at the packets (tg_detect_measure) has measured
+ * each signature's precision and recall. For live use (cfg.events) its
+ * start and periodic updates leave as they happen too: each a snapshot
+ * of the running numbers and of the signature derived so far, taken
+ * without disturbing the state the end is derived from. No I/O, no
+ * clock, no allocation after tg_detect_new.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +58,12 @@ const char *const tg_alert_kind_str[TG_AK__COUNT] = {
 
 const char *const tg_alert_level_str[TG_AL__COUNT] = {
 	"alarm", "activate", "maximum",
+};
+
+const char *const tg_alert_event_str[TG_AE__COUNT] = {
+	[TG_AE_START] = "start",
+	[TG_AE_UPDATE] = "update",
+	[TG_AE_END] = "end",
 };
 
 #define HLL_M 64
@@ -116,7 +125,8 @@ struct slot {
 	bool closed;
 	bool reported;
 	bool derived;
-	bool suppressed;
+	bool start_pending;     /* events: the start is reported after the call */
+	bool start_sent;
 	bool many_sources;      /* over 16 distinct sources: spoofed at random */
 	uint8_t cls;
 	uint64_t created;       /* sessions started by an attack SYN */
@@ -124,6 +134,10 @@ struct slot {
 	uint8_t hll_src[HLL_M];
 	uint8_t hll_dst[HLL_M];
 	uint8_t hll_port[HLL_M];
+	uint64_t next_update;   /* events: packet time of the next update */
+	uint64_t upd_packets;   /* ... and what the last event said */
+	uint64_t upd_sessions;
+	uint8_t upd_level;
 	uint64_t seed_ports;    /* scans: distinct counts before the alert */
 	uint64_t seed_hosts;
 	struct top srcs;
@@ -143,6 +157,9 @@ struct tg_detect {
 	struct ent *ents;
 	uint32_t nslots;
 	struct slot *slots;
+	uint32_t next_id;
+	uint32_t pending;       /* events: starts not reported yet */
+	uint64_t now_ns;        /* latest packet time seen */
 	uint32_t cm_mask;
 	uint32_t *cm;           /* CM_ROWS x width */
 	uint64_t cm_total;
@@ -173,6 +190,7 @@ void tg_detect_cfg_default(struct tg_detect_cfg *c)
 	c->enabled = true;
 	c->window_ms = 1000;
 	c->quiet_ms = 5000;
+	c->update_ms = 5000;
 	c->syn_alarm_pps = 100;
 	c->syn_activate_pps = 1000;
 	c->syn_maximum_pps = 10000;
@@ -528,15 +546,22 @@ static struct slot *slot_of(struct tg_detect *d, const struct ent *e)
 static struct slot *alert_open(struct tg_detect *d, struct ent *e, uint8_t kind,
 			       uint64_t start, uint64_t now)
 {
-	struct slot *s;
+	struct slot *s = NULL;
 
-	if (d->nslots >= d->cfg.max_alerts) {
-		d->st.alerts_dropped++;
-		return NULL;
+	if (d->nslots < d->cfg.max_alerts) {
+		s = &d->slots[d->nslots++];
+	} else {
+		/* Live use: an alert ended and reported frees its slot. */
+		for (uint32_t i = 0; i < d->nslots && !s; i++)
+			if (d->slots[i].reported)
+				s = &d->slots[i];
+		if (!s) {
+			d->st.alerts_dropped++;
+			return NULL;
+		}
 	}
-	s = &d->slots[d->nslots++];
 	memset(s, 0, sizeof(*s));
-	s->a.id = d->nslots;
+	s->a.id = ++d->next_id;
 	s->a.kind = kind;
 	s->a.level = TG_AL_ALARM;
 	s->a.start_ns = start;
@@ -545,9 +570,14 @@ static struct slot *alert_open(struct tg_detect *d, struct ent *e, uint8_t kind,
 	s->a.ttl_min = 255;
 	s->ent = (uint32_t)(e - d->ents) + 1;
 	s->cls = kind == TG_AK_BACKSCATTER ? CLS_SYNACK : CLS_SYN;
-	e->alert = s->a.id;
+	e->alert = (uint32_t)(s - d->slots) + 1;
 	d->st.alerts++;
+	d->st.alerts_open++;
 	d->opened = true;
+	if (d->cfg.events) {
+		s->start_pending = true;
+		d->pending++;
+	}
 	if (kind == TG_AK_SYN_FLOOD || kind == TG_AK_CARPET)
 		d->open_syn++;
 	switch (kind) {
@@ -783,6 +813,9 @@ static void refl_eval(struct tg_detect *d, struct ent *e, uint64_t start)
 		s = alert_open(d, e, TG_AK_REFLECTOR, start, e->last_ns);
 		if (!s)
 			return;
+		/* The SYNs that raised it are attack packets too. */
+		s->a.packets = e->n_in;
+		s->a.bytes = e->b_in;
 	}
 	s->a.end_ns = e->last_ns;
 	s->a.in_pkts = e->n_in;
@@ -881,10 +914,16 @@ static bool on_synack(struct tg_detect *d, const struct tg_pkt *p,
 			e->n_out = s->d[1].pkts - 1;
 			e->b_out = tg_dir_ip_bytes(&s->d[1]) - p->ip_len;
 			e->win_first = s->first_ns;
+			e->win_start = p->ts_ns;
 		}
 	}
 	if (!e)
 		return false;
+	/* Only answers to SYNs counted in n_in (from win_start, when the
+	 * victim began to be followed): retransmissions to sessions begun
+	 * before would inflate the amplification factor. */
+	if (s->first_ns < e->win_start)
+		return e->alert != 0;
 	e->n_out++;
 	e->b_out += p->ip_len;
 	e->last_ns = p->ts_ns;
@@ -929,14 +968,18 @@ static int flag_class(uint8_t fl)
 	return -1;
 }
 
-void tg_detect_packet(struct tg_detect *d, const struct tg_pkt *p,
-		      const struct tg_session *s, bool from_orig, bool created)
+static void emit_pending(struct tg_detect *d);
+
+static void packet(struct tg_detect *d, const struct tg_pkt *p,
+		   const struct tg_session *s, bool from_orig, bool created)
 {
 	uint8_t fl = p->tcp_flags & FLAG_MASK;
 	bool attributed = false;
 	int cls;
 
 	d->st.packets++;
+	if (p->ts_ns > d->now_ns)
+		d->now_ns = p->ts_ns;
 	if (p->ts_ns >= d->next_tick)
 		tick(d, p->ts_ns);
 	if (fl == SYN_ONLY) {
@@ -955,6 +998,14 @@ void tg_detect_packet(struct tg_detect *d, const struct tg_pkt *p,
 		on_completed(d, p);
 	if (cls >= 0 && !attributed)
 		sig_hist_add(&d->pend[d->pcur][cls], p);
+}
+
+void tg_detect_packet(struct tg_detect *d, const struct tg_pkt *p,
+		      const struct tg_session *s, bool from_orig, bool created)
+{
+	packet(d, p, s, from_orig, created);
+	if (d->pending)
+		emit_pending(d);
 }
 
 /* ---- session-based detectors ---------------------------------------- */
@@ -1016,7 +1067,9 @@ static void scan_session(struct tg_detect *d, struct ent *e,
 			sl->seed_hosts = bm_est(e->bm2);
 		}
 	}
-	if (!sl)
+	/* The scanner's own completed sessions (its host browsing, say)
+	 * are no probes: they neither count nor stretch the alert. */
+	if (!sl || !failed)
 		return;
 	sl->a.sessions++;
 	sl->a.packets += s->d[0].pkts;
@@ -1064,7 +1117,7 @@ static void brute_session(struct tg_detect *d, const struct tg_session *s)
 		sl->a.end_ns = s->last_ns;
 }
 
-void tg_detect_session_end(struct tg_detect *d, const struct tg_session *s)
+static void session_end(struct tg_detect *d, const struct tg_session *s)
 {
 	const struct tg_detect_cfg *c = &d->cfg;
 	bool syn = s->d[0].flags_seen & TG_TCP_SYN;
@@ -1106,6 +1159,13 @@ void tg_detect_session_end(struct tg_detect *d, const struct tg_session *s)
 		brute_session(d, s);
 }
 
+void tg_detect_session_end(struct tg_detect *d, const struct tg_session *s)
+{
+	session_end(d, s);
+	if (d->pending)
+		emit_pending(d);
+}
+
 /* ---- closing, signatures, measurement, reporting -------------------- */
 
 static int cmp_top(const void *a, const void *b)
@@ -1134,11 +1194,12 @@ static void fill_top(struct tg_alert_top *out, struct top *t)
 	memcpy(out, t->e, TG_ALERT_TOP * sizeof(*out));
 }
 
-/* Sets the signature's identity fields for the alert's kind. */
-static void sig_base(struct tg_detect *d, struct slot *s)
+/* Sets the signature's identity fields of @a (slot @s's alert or a
+ * snapshot of it) for the alert's kind. */
+static void sig_base(const struct tg_detect *d, const struct slot *s,
+		     struct tg_alert *a)
 {
-	struct tg_sig *g = &s->a.sig;
-	struct tg_alert *a = &s->a;
+	struct tg_sig *g = &a->sig;
 	bool v4;
 	uint32_t cnt, v;
 
@@ -1201,15 +1262,15 @@ static void sig_base(struct tg_detect *d, struct slot *s)
 	g->ip_ver = v4 ? 4 : 6;
 }
 
-/* Fills the alert's derived numbers and its signature, once. */
-static void derive(struct tg_detect *d, struct slot *s)
+/* Fills @a (slot @s's alert, or a copy of it) with the derived numbers
+ * and the signature; @s itself is left as it is, so a live snapshot does
+ * not disturb the counting that goes on. */
+static void derive_into(const struct tg_detect *d, const struct slot *s,
+			struct tg_alert *a)
 {
-	struct tg_alert *a = &s->a;
 	unsigned distinct = 0;
+	struct top tp;
 
-	if (s->derived)
-		return;
-	s->derived = true;
 	if (a->kind == TG_AK_SCAN_VERTICAL || a->kind == TG_AK_SCAN_HORIZONTAL) {
 		a->distinct_ports = hll_est(s->hll_port);
 		a->distinct_dst = hll_est(s->hll_dst);
@@ -1221,8 +1282,10 @@ static void derive(struct tg_detect *d, struct slot *s)
 		a->distinct_src = hll_est(s->hll_src);
 		a->distinct_dst = hll_est(s->hll_dst);
 	}
-	fill_top(a->top_src, &s->srcs);
-	fill_top(a->top_dst, &s->dsts);
+	tp = s->srcs;
+	fill_top(a->top_src, &tp);
+	tp = s->dsts;
+	fill_top(a->top_dst, &tp);
 	for (int t = 0; t < 256; t++) {
 		if (!s->atk.ttl[t])
 			continue;
@@ -1236,13 +1299,22 @@ static void derive(struct tg_detect *d, struct slot *s)
 		a->ttl_min = 0;
 	a->ttl_distinct = (uint16_t)distinct;
 	a->layouts = (uint16_t)sig_mg_distinct(&s->atk.layout);
-	sig_base(d, s);
+	sig_base(d, s, a);
 	if (a->kind <= TG_AK_REFLECTOR)
 		sig_derive(&a->sig, &s->atk, &d->other[s->cls], &d->cfg);
 	/* A rule naming the attacking source blocks only the attacker; any
 	 * other rule is cleared for blocking by the measurement. */
 	a->sig.block_ok = a->kind >= TG_AK_SCAN_VERTICAL;
 	a->has_sig = true;
+}
+
+/* Fills the alert's derived numbers and its signature, once. */
+static void derive(struct tg_detect *d, struct slot *s)
+{
+	if (s->derived)
+		return;
+	s->derived = true;
+	derive_into(d, s, &s->a);
 }
 
 static void alert_close(struct tg_detect *d, struct slot *s)
@@ -1252,13 +1324,16 @@ static void alert_close(struct tg_detect *d, struct slot *s)
 	if (s->closed)
 		return;
 	s->closed = true;
-	if (e && e->alert == s->a.id)
+	if (e && e->alert == (uint32_t)(s - d->slots) + 1)
 		e->alert = 0;
 	s->ent = 0;
+	d->st.alerts_open--;
 	if (s->a.kind == TG_AK_SYN_FLOOD || s->a.kind == TG_AK_CARPET)
 		d->open_syn--;
 	derive(d, s);
 }
+
+static void emit_updates(struct tg_detect *d, uint64_t now);
 
 /* Once per window of packet time: windows of alerting entities close even
  * without traffic, and quiet alerts end. */
@@ -1298,12 +1373,18 @@ static void tick(struct tg_detect *d, uint64_t now)
 		if (now >= s->a.end_ns + quiet)
 			alert_close(d, s);
 	}
+	if (d->cfg.events && d->cfg.update_ms)
+		emit_updates(d, now);
 }
 
 void tg_detect_advance(struct tg_detect *d, uint64_t now_ns)
 {
+	if (now_ns > d->now_ns)
+		d->now_ns = now_ns;
 	if (now_ns >= d->next_tick)
 		tick(d, now_ns);
+	if (d->pending)
+		emit_pending(d);
 }
 
 static void derive_all(struct tg_detect *d)
@@ -1407,10 +1488,8 @@ void tg_detect_measure(struct tg_detect *d, const struct tg_pkt *p)
 
 /* A SYN flood from a handful of sources that are all victims of a
  * reflector alert on the same host is that reflection, seen once. */
-static bool folded(const struct tg_detect *d, const struct slot *s)
+static bool folded(const struct tg_detect *d, const struct tg_alert *a)
 {
-	const struct tg_alert *a = &s->a;
-
 	if (a->kind != TG_AK_SYN_FLOOD || a->distinct_src > 4)
 		return false;
 	for (uint32_t i = 0; i < d->nslots; i++) {
@@ -1424,8 +1503,66 @@ static bool folded(const struct tg_detect *d, const struct slot *s)
 	return false;
 }
 
+/* ---- live events ----------------------------------------------------- */
+
+/* Slot @s's alert as it stands, derived numbers and signature so far,
+ * with event @ev, to the callback. */
+static void emit(struct tg_detect *d, struct slot *s, uint8_t ev)
+{
+	struct tg_alert a = s->a;
+
+	if (!s->derived)
+		derive_into(d, s, &a);
+	a.event = ev;
+	s->upd_packets = s->a.packets;
+	s->upd_sessions = s->a.sessions;
+	s->upd_level = s->a.level;
+	s->next_update = d->now_ns + d->cfg.update_ms * NS_MS;
+	if (ev == TG_AE_START) {
+		/* A flood that is a reflection seen once stays silent. */
+		if (folded(d, &a))
+			return;
+		s->start_sent = true;
+	}
+	if (d->cb)
+		d->cb(d->ctx, &a);
+}
+
+/* After each entry point: the starts raised during it, now that the
+ * window or session that raised them has been counted in full. */
+static void emit_pending(struct tg_detect *d)
+{
+	for (uint32_t i = 0; i < d->nslots && d->pending; i++) {
+		struct slot *s = &d->slots[i];
+
+		if (!s->start_pending)
+			continue;
+		s->start_pending = false;
+		d->pending--;
+		emit(d, s, TG_AE_START);
+	}
+}
+
+/* Once per window (tick): an update for each active alert whose last
+ * event is update_ms old and whose numbers moved since. */
+static void emit_updates(struct tg_detect *d, uint64_t now)
+{
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		struct slot *s = &d->slots[i];
+
+		if (s->closed || !s->start_sent || now < s->next_update)
+			continue;
+		if (s->a.packets == s->upd_packets && s->a.sessions == s->upd_sessions &&
+		    s->a.level == s->upd_level)
+			continue;
+		emit(d, s, TG_AE_UPDATE);
+	}
+}
+
 void tg_detect_flush(struct tg_detect *d, bool all)
 {
+	if (d->pending)
+		emit_pending(d);
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		struct slot *s = &d->slots[i];
 
@@ -1453,7 +1590,10 @@ void tg_detect_flush(struct tg_detect *d, bool all)
 			g->block_ok = true;
 		else if (g->measured && s->a.kind < TG_AK_SCAN_VERTICAL)
 			g->block_ok = false;
-		if (folded(d, s) || !d->cb)
+		s->a.event = TG_AE_END;
+		/* Folded into a reflector alert: reported there, unless its
+		 * start was (every start has its end). */
+		if ((folded(d, &s->a) && !s->start_sent) || !d->cb)
 			continue;
 		d->cb(d->ctx, &s->a);
 	}

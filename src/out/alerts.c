@@ -216,7 +216,8 @@ void tg_alerts_write(FILE *f, const struct tg_alert *a)
 	bool flood = a->kind == TG_AK_SYN_FLOOD || a->kind == TG_AK_CARPET;
 	bool scan = a->kind == TG_AK_SCAN_VERTICAL || a->kind == TG_AK_SCAN_HORIZONTAL;
 
-	fprintf(f, "{\"id\":%" PRIu32 ",\"kind\":\"%s\",\"level\":\"%s\"", a->id,
+	fprintf(f, "{\"id\":%" PRIu32 ",\"event\":\"%s\",\"kind\":\"%s\",\"level\":\"%s\"",
+		a->id, tg_alert_event_str[a->event < TG_AE__COUNT ? a->event : TG_AE_END],
 		tg_alert_kind_str[a->kind], tg_alert_level_str[a->level]);
 	jtime(f, "start", a->start_ns);
 	jtime(f, "end", a->end_ns);

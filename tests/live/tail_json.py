@@ -14,10 +14,11 @@ import sys
 import time
 
 
-def main():
-    path, count, linger = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-    data, done, give_up = b"", 0, time.time() + 30
-    while done < count and time.time() < give_up:
+def follow(path, give_up):
+    """Yields (record, time it became readable) for each JSON line of
+    @path as it is written, until time.time() passes @give_up."""
+    data, done = b"", 0
+    while time.time() < give_up:
         try:
             with open(path, "rb") as f:
                 f.seek(len(data))
@@ -29,11 +30,20 @@ def main():
             data += chunk
             lines = data.split(b"\n")[:-1]
             for line in lines[done:]:
-                d = json.loads(line)
-                print("%d %s %.3f" % (d["id.orig_p"], d["end_reason"],
-                                      now - d["last_ts"] - linger), flush=True)
+                yield json.loads(line), now
             done = len(lines)
         time.sleep(0.002)
+
+
+def main():
+    path, count, linger = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    done = 0
+    for d, now in follow(path, time.time() + 30):
+        print("%d %s %.3f" % (d["id.orig_p"], d["end_reason"],
+                              now - d["last_ts"] - linger), flush=True)
+        done += 1
+        if done == count:
+            break
 
 
 if __name__ == "__main__":

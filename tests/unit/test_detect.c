@@ -10,7 +10,8 @@
  * completed a handshake is never proposed for dropping; scans and brute
  * force are found from ended sessions; and ten million distinct spoofed
  * sources fit in the fixed tables (the count-min sketch admits none of
- * them, HyperLogLog still counts them).
+ * them, HyperLogLog still counts them); live use reports each alert's
+ * start, updates and end with one id.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -421,6 +422,82 @@ static void test_ten_million_spoofed_sources(void **state)
 	free(ctx);
 }
 
+/* Live events: a flood of 8 s, then silence, with update_ms 2000 and a
+ * live caller that advances time and flushes after every packet: one
+ * start (after the window that crossed the threshold), updates no closer
+ * than 2 s apart while it grows, one end once it has been quiet for
+ * quiet_ms; the same id in each; and a second flood later still gets its
+ * own alert after the first one's slot was reused (max_alerts 1). */
+static void test_live_events(void **state)
+{
+	struct tg_detect_cfg dc;
+	struct rig r;
+	uint32_t idx = 0;
+	uint64_t last_upd = 0;
+	unsigned starts = 0, updates = 0, ends = 0;
+
+	(void)state;
+	tg_detect_cfg_default(&dc);
+	dc.events = true;
+	dc.update_ms = 2000;
+	dc.max_alerts = 1;
+	rig_init(&r, &dc);
+	for (uint32_t i = 0; i < 20; i++)
+		legit(&r, i, i * 100, 80, false);
+	for (uint64_t ms = 3000; ms < 11000; ms += 10) {
+		flood(&r, ms, ms + 10, 1000, &idx);
+		tg_detect_flush(tg_engine_detect(r.e), false);
+	}
+	for (uint64_t ms = 11000; ms < 20000; ms += 100) {
+		tg_engine_advance(r.e, H_MS(ms));
+		tg_detect_flush(tg_engine_detect(r.e), false);
+	}
+	assert_int_equal(tg_detect_stats(tg_engine_detect(r.e))->alerts_open, 0);
+	for (unsigned i = 0; i < r.got.n; i++) {
+		const struct tg_alert *a = &r.got.a[i];
+
+		assert_int_equal(a->id, 1);
+		assert_int_equal(a->kind, TG_AK_SYN_FLOOD);
+		if (a->event == TG_AE_START) {
+			assert_int_equal(i, 0);
+			assert_true(a->start_ns >= H_MS(3000) && a->start_ns < H_MS(3010));
+			assert_true(a->level_ns[TG_AL_ALARM] == H_MS(4000));
+			assert_true(a->packets >= 1000 && a->packets < 1100);
+			assert_true(a->has_sig && !a->sig.measured);
+			last_upd = a->end_ns;
+			starts++;
+		} else if (a->event == TG_AE_UPDATE) {
+			assert_true(starts == 1 && !ends);
+			/* update_ms apart, less the window the tick rounds to */
+			assert_true(a->end_ns >= last_upd + 1000000000ull);
+			assert_true(a->packets > 1000);
+			last_upd = a->end_ns;
+			updates++;
+		} else {
+			assert_int_equal(i, r.got.n - 1);
+			assert_true(a->end_ns >= H_MS(10990) && a->end_ns < H_MS(11000));
+			assert_true(a->packets >= 7900 && a->packets <= 8000);
+			assert_false(a->open);
+			ends++;
+		}
+	}
+	assert_int_equal(starts, 1);
+	assert_int_equal(ends, 1);
+	assert_true(updates >= 2 && updates <= 4);
+	/* The slot of the first alert is free again. */
+	r.got.n = 0;
+	for (uint64_t ms = 30000; ms < 33000; ms += 10)
+		flood(&r, ms, ms + 10, 1000, &idx);
+	rig_done(&r);
+	assert_true(r.got.n >= 2);
+	assert_int_equal(r.got.a[0].id, 2);
+	assert_int_equal(r.got.a[0].event, TG_AE_START);
+	assert_int_equal(r.got.a[r.got.n - 1].event, TG_AE_END);
+	assert_true(r.got.a[r.got.n - 1].open);
+	assert_int_equal(tg_detect_stats(tg_engine_detect(r.e))->alerts_dropped, 0);
+	rig_free(&r);
+}
+
 static void test_bad_config_refused(void **state)
 {
 	struct tg_detect_cfg cfg;
@@ -447,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_sig_match_fields),
 		cmocka_unit_test(test_ten_million_spoofed_sources),
+		cmocka_unit_test(test_live_events),
 		cmocka_unit_test(test_bad_config_refused),
 	};
 
