@@ -57,7 +57,8 @@ check "demo.summary" "$tmp/demo.summary" "$exp/demo.summary"
 
 # Attack detection: each capture in tests/data/attacks gives exactly the
 # expected alerts (kind, target, time window, signature and its measured
-# precision/recall); every benign capture above gives none.
+# precision/recall), and those made by real stacks (attack-real-*) match
+# their NAME.truth; every benign capture above gives none.
 for pcap in "$data"/attacks/*.pcap; do
 	name=$(basename "$pcap" .pcap)
 	if ! "$bin" analyze -q --alerts "$tmp/$name.alerts.json" "$pcap" 2>"$tmp/err"; then
@@ -66,6 +67,17 @@ for pcap in "$data"/attacks/*.pcap; do
 		continue
 	fi
 	check "$name.alerts.json" "$tmp/$name.alerts.json" "$exp/$name.alerts.json"
+	# Real-stack captures: against what their scenario drove.
+	if [ -f "$data/attacks/$name.truth" ]; then
+		if "$root/tests/attacks_truth.py" "$data/attacks/$name.truth" \
+			"$tmp/$name.alerts.json" >"$tmp/truth" 2>&1; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "golden: FAIL $name against $name.truth:"
+			cat "$tmp/truth"
+		fi
+	fi
 done
 "$bin" analyze "$data/attacks/attack-synflood.pcap" >"$tmp/attack-synflood.summary" 2>&1
 check "attack-synflood.summary" "$tmp/attack-synflood.summary" "$exp/attack-synflood.summary"

@@ -9,7 +9,8 @@ scenarios=(graceful closed-port rst-from-client rst-from-server syn-unanswered
     half-close zero-window retransmissions port-reuse ipv6 vlan demo
     cause-middlebox-reset cause-close-unread cause-reset-after-close cause-peer-lost
     cause-zero-window cause-handshake-abort cause-unsolicited-synack cause-out-of-window
-    cause-server-closed cause-idle cause-no-answer cause-rst-after-fin)
+    cause-server-closed cause-idle cause-no-answer cause-rst-after-fin
+    attack-real-synflood attack-real-scan attack-real-bruteforce attack-real-reflector)
 if [ $# -gt 0 ]; then scenarios=("$@"); fi
 fail=0
 for s in "${scenarios[@]}"; do
