@@ -31,6 +31,10 @@ struct tg_detect *tg_detect_new(const struct tg_detect_cfg *cfg,
 
 void tg_detect_free(struct tg_detect *d);
 
+/* Bytes tg_detect_new allocates for @cfg, all of it at start (0 for a
+ * configuration it would refuse): what a memory budget must set aside. */
+uint64_t tg_detect_bytes(const struct tg_detect_cfg *cfg);
+
 /* One tracked TCP packet @p of session @s (borrowed for the call), after
  * tg_tcp_step; @created when @p made the session. */
 void tg_detect_packet(struct tg_detect *d, const struct tg_pkt *p,

@@ -372,15 +372,33 @@ static bool pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
+static bool cfg_ok(const struct tg_detect_cfg *cfg)
+{
+	return pow2(cfg->max_entities) && pow2(cfg->sketch_width) &&
+	       cfg->max_alerts && cfg->window_ms && cfg->bloom_bits_log2 >= 10 &&
+	       cfg->bloom_bits_log2 <= 34 && cfg->prefix4 <= 32 &&
+	       cfg->prefix6 <= 128 && cfg->prefix6_wide <= 128;
+}
+
+uint64_t tg_detect_bytes(const struct tg_detect_cfg *cfg)
+{
+	struct tg_detect *d = NULL;
+
+	if (!cfg_ok(cfg))
+		return 0;
+	return sizeof(*d) +
+	       (uint64_t)cfg->max_entities * (sizeof(*d->ents) + sizeof(*d->tags)) +
+	       (uint64_t)cfg->max_alerts * sizeof(*d->slots) +
+	       (uint64_t)CM_ROWS * cfg->sketch_width * sizeof(*d->cm) +
+	       ((1ull << cfg->bloom_bits_log2) / 64) * sizeof(uint64_t);
+}
+
 struct tg_detect *tg_detect_new(const struct tg_detect_cfg *cfg,
 				tg_alert_cb cb, void *ctx)
 {
 	struct tg_detect *d;
 
-	if (!pow2(cfg->max_entities) || !pow2(cfg->sketch_width) ||
-	    !cfg->max_alerts || !cfg->window_ms || cfg->bloom_bits_log2 < 10 ||
-	    cfg->bloom_bits_log2 > 34 || cfg->prefix4 > 32 || cfg->prefix6 > 128 ||
-	    cfg->prefix6_wide > 128)
+	if (!cfg_ok(cfg))
 		return NULL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -403,11 +421,7 @@ struct tg_detect *tg_detect_new(const struct tg_detect_cfg *cfg,
 		return NULL;
 	}
 	d->st.entities_max = cfg->max_entities;
-	d->st.memory_bytes = sizeof(*d) +
-		(uint64_t)cfg->max_entities * (sizeof(*d->ents) + sizeof(*d->tags)) +
-		(uint64_t)cfg->max_alerts * sizeof(*d->slots) +
-		(uint64_t)CM_ROWS * cfg->sketch_width * sizeof(*d->cm) +
-		(d->bloom_mask / 64 + 1) * sizeof(uint64_t);
+	d->st.memory_bytes = tg_detect_bytes(cfg);
 	return d;
 }
 

@@ -90,7 +90,10 @@ struct tg_engine *tg_engine_new(const struct tg_engine_cfg *cfg)
 		return NULL;
 	e->cfg = *cfg;
 	if (cfg->max_memory) {
-		uint64_t room = cfg->max_memory > sizeof(*e) ? cfg->max_memory - sizeof(*e) : 0;
+		/* The budget covers the detector's tables too. */
+		uint64_t fixed = sizeof(*e) +
+				 (cfg->detect.enabled ? tg_detect_bytes(&cfg->detect) : 0);
+		uint64_t room = cfg->max_memory > fixed ? cfg->max_memory - fixed : 0;
 
 		e->cfg.max_flows = tg_flow_cap_for_bytes(room);
 		if (!e->cfg.max_flows) {

@@ -18,10 +18,12 @@
  * per check and "stress: N passed, M failed" (also appended to
  * $TG_RESULTS when set); exits 0 when all checks hold, 1 otherwise.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpguard/detect.h"
 #include "tcpguard/engine.h"
 #include "pktbuild.h"
 
@@ -61,6 +63,12 @@ static void seg(struct tg_engine *e, uint64_t ts, uint32_t i, int c2s,
 	tg_engine_feed(e, TG_LINK_ETHERNET, ts, 0, f.b, f.len, f.len);
 }
 
+static void no_alert(void *ctx, const struct tg_alert *a)
+{
+	(void)ctx;
+	(void)a;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t syns = 10000000, budget = 256ull << 20, est = 1000;
@@ -71,6 +79,7 @@ int main(int argc, char **argv)
 	uint64_t ts = 1700000000ull * 1000000000ull, hwm, limit_kb;
 	struct pb_buf syn = { .len = 0 };
 	int bad = 0;
+	bool detect = true;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		uint64_t v = strtoull(argv[i + 1], NULL, 0);
@@ -81,6 +90,13 @@ int main(int argc, char **argv)
 			budget = v;
 		else if (!strcmp(argv[i], "--established"))
 			est = v;
+		else if (!strcmp(argv[i], "--detect"))
+			detect = v != 0;
+	}
+	/* The attack detector counts against the same budget. */
+	if (detect) {
+		tg_detect_cfg_default(&cfg.detect);
+		cfg.on_alert = no_alert;
 	}
 	cfg.max_memory = budget;
 	e = tg_engine_new(&cfg);
