@@ -93,6 +93,11 @@ test-corrupt: $(BUILD)/tcpguard
 test-sigint: $(BUILD)/tcpguard $(BUILD)/gen
 	$(Q)tests/sigint.sh $(BUILD)/tcpguard $(BUILD)/gen
 
+.PHONY: test-parallel
+# analyze -j 2 and -j 4 against -j 1: the same sessions and alerts.
+test-parallel: $(BUILD)/tcpguard $(BUILD)/gen
+	$(Q)tests/parallel.sh $(BUILD)/tcpguard $(BUILD)/gen
+
 $(BUILD)/synflood: tests/stress/synflood.c $(BUILD)/libtcpguard.a
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtcpguard.a
 
@@ -114,7 +119,7 @@ test: export TG_RESULTS = $(CURDIR)/build/test-results.txt
 test: deps
 	@mkdir -p build && rm -f $(TG_RESULTS)
 	$(Q)$(MAKE) --no-print-directory test-unit test-golden test-peer \
-		test-heldout test-corrupt test-sigint test-stress
+		test-heldout test-corrupt test-sigint test-stress test-parallel
 	$(Q)$(MAKE) --no-print-directory test-san
 	$(Q)$(MAKE) --no-print-directory test-live
 	$(Q)$(MAKE) --no-print-directory test-fuzz

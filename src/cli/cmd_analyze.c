@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "analyze_detect.h"
+#include "analyze_par.h"
 #include "common.h"
 #include "tcpguard.h"
 #include "tcpguard/engine.h"
@@ -70,6 +71,7 @@ static void help(FILE *f)
 	      "  --json PATH          one JSON object per session ('-' = stdout)\n"
 	      "  --zeek PATH          Zeek conn.log (TSV) ('-' = stdout)\n"
 	      "  -q, --quiet          no summary\n"
+	      "  -j, --jobs N         analyze on N worker threads (default 1)\n"
 	      TG_CLI_ENGINE_HELP
 	      TG_CLI_DETECT_HELP
 	      "  --progress           progress on stderr (default: when a terminal)\n",
@@ -146,7 +148,8 @@ static int run_file(struct tg_engine *e, const char *path, const char *filter,
 int cmd_analyze(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", required_argument, NULL, 'j' },
+		{ "json", required_argument, NULL, 'J' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "zeek", required_argument, NULL, 'z' },
 		{ "quiet", no_argument, NULL, 'q' },
 		TG_CLI_ENGINE_OPTIONS,
@@ -161,6 +164,7 @@ int cmd_analyze(int argc, char **argv)
 	const char *json = NULL, *zeek = NULL;
 	int quiet = 0, want_progress = isatty(STDERR_FILENO), status = 0;
 	int c, nfiles, first;
+	unsigned long jobs = 1;
 	char *filter = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 
@@ -170,9 +174,20 @@ int cmd_analyze(int argc, char **argv)
 	cfg.cb_ctx = a;
 	cfg.on_alert = on_alert;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qhj:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = optarg; break;
+		case 'J': json = optarg; break;
+		case 'j': {
+			char *end;
+
+			jobs = strtoul(optarg, &end, 10);
+			if (*end || jobs < 1 || jobs > TG_PAR_MAX_JOBS) {
+				fprintf(stderr, "tcpguard: -j: expected 1..%d\n", TG_PAR_MAX_JOBS);
+				status = 2;
+				goto out;
+			}
+			break;
+		}
 		case 'z': zeek = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'p': want_progress = 1; break;
@@ -226,6 +241,16 @@ int cmd_analyze(int argc, char **argv)
 	if (status || (status = tg_cli_detect_setup(&a->det, &cfg)))
 		goto out;
 
+	if (jobs > 1) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		status = tg_cli_analyze_par(&(struct tg_par_run){
+			.jobs = (unsigned)jobs, .cfg = &cfg, .sinks = a->sinks,
+			.nsinks = a->nsinks, .det = &a->det, .files = argv + first,
+			.nfiles = nfiles, .filter = filter, .want_progress = want_progress,
+			.stop = &stop_requested });
+		goto out;
+	}
 	e = tg_engine_new(&cfg);
 	if (!e) {
 		fprintf(stderr, "tcpguard: cannot allocate a flow table for %u sessions\n",

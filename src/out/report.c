@@ -37,7 +37,7 @@ struct report {
 	struct rst_sender rst[RST_SLOTS];
 };
 
-static void count_rst(struct report *r, const struct tg_addr *a)
+static void count_rst(struct report *r, const struct tg_addr *a, uint64_t cnt)
 {
 	uint32_t h = 2166136261u;
 
@@ -49,15 +49,15 @@ static void count_rst(struct report *r, const struct tg_addr *a)
 		if (!e->used) {
 			e->used = true;
 			e->addr = *a;
-			e->count = 1;
+			e->count = cnt;
 			return;
 		}
 		if (memcmp(e->addr.b, a->b, 16) == 0) {
-			e->count++;
+			e->count += cnt;
 			return;
 		}
 	}
-	r->rst_other++;
+	r->rst_other += cnt;
 }
 
 static void report_session(struct tg_sink *k, const struct tg_session *s,
@@ -69,9 +69,9 @@ static void report_session(struct tg_sink *k, const struct tg_session *s,
 	(void)ev;
 	(void)c;
 	if (s->end == TG_END_RST_CLIENT)
-		count_rst(r, &s->orig_h);
+		count_rst(r, &s->orig_h, 1);
 	else if (s->end == TG_END_RST_SERVER)
-		count_rst(r, &s->resp_h);
+		count_rst(r, &s->resp_h, 1);
 	for (int d = 0; d < 2; d++) {
 		ms += s->d[d].zw_total_ms;
 		ep += s->d[d].zw_episodes;
@@ -86,6 +86,25 @@ static void report_session(struct tg_sink *k, const struct tg_session *s,
 			r->zw_longest_ms = ms;
 			r->zw_longest = *s;
 		}
+	}
+}
+
+void tg_sink_report_merge(struct tg_sink *into, const struct tg_sink *from)
+{
+	struct report *r = into->priv;
+	const struct report *o = from->priv;
+
+	for (unsigned i = 0; i < RST_SLOTS; i++)
+		if (o->rst[i].used)
+			count_rst(r, &o->rst[i].addr, o->rst[i].count);
+	r->rst_other += o->rst_other;
+	r->zw_sessions += o->zw_sessions;
+	r->zw_episodes += o->zw_episodes;
+	r->zw_ms += o->zw_ms;
+	r->zw_probes += o->zw_probes;
+	if (o->zw_sessions && o->zw_longest_ms >= r->zw_longest_ms) {
+		r->zw_longest_ms = o->zw_longest_ms;
+		r->zw_longest = o->zw_longest;
 	}
 }
 

@@ -49,6 +49,16 @@ int tg_sink_reopen(struct tg_sink *k)
 	return 0;
 }
 
+void tg_sink_rows_new(struct tg_sink *k, const struct tg_sink *like, FILE *f)
+{
+	/* The record formats keep no state of their own (priv is unused). */
+	*k = *like;
+	k->f = f;
+	k->path = NULL;
+	k->owns_file = 0;
+	k->priv = NULL;
+}
+
 void tg_sink_free(struct tg_sink *k)
 {
 	if (!k || !k->ops)

@@ -44,6 +44,16 @@ int tg_sink_zeek_new(struct tg_sink *k, const char *path, uint64_t seed);
 /* @top: how many reset senders to list. */
 int tg_sink_report_new(struct tg_sink *k, FILE *f, unsigned top);
 
+/* A sink that writes @like's per-session records (JSON lines or conn.log
+ * rows) to @f, which the caller keeps open and closes after
+ * tg_sink_free; never call its finish (no header, no trailer). Used by
+ * analyze -j, where each worker formats into its own stream. */
+void tg_sink_rows_new(struct tg_sink *k, const struct tg_sink *like, FILE *f);
+
+/* Adds the summary tables of report sink @from into report sink @into
+ * (analyze -j: one report per worker, one summary). */
+void tg_sink_report_merge(struct tg_sink *into, const struct tg_sink *from);
+
 /* Reopens the file under the same path for appending (log rotation: the
  * old file may have been renamed); 0 or -errno, the old file kept then. */
 int tg_sink_reopen(struct tg_sink *k);

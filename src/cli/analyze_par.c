@@ -1,0 +1,889 @@
+// SPDX-License-Identifier: MIT
+/*
+ * analyze -j N: one reader thread, N session workers and, when detection
+ * is on, one detection thread.
+ *
+ * The reader (the main thread) walks each capture, finds each frame's
+ * flow with a minimal parse (Ethernet, VLAN, IPv4/IPv6, TCP ports; every
+ * other frame goes through tg_decode) and a symmetric hash of the two
+ * endpoints, so both directions of a session reach the same worker. It
+ * hands frames over in batches of up to TG_BATCH_MAX through one
+ * lock-free single-producer/single-consumer ring per worker: pointers
+ * into the mapped file for the mmap reader (every frame stays valid until
+ * the file is closed, and the reader waits for the workers before closing
+ * it), copies in the ring slot for libpcap. Batches are cut at fixed
+ * points of the input (full, tick, end of file), so a run is repeatable.
+ *
+ * Each worker owns an engine with detection off and max_flows/N records,
+ * and formats its ended sessions with its own copies of the JSON and
+ * conn.log sinks into an append-only output queue, each record keyed by
+ * the worker's packet time when it ended. Every 100 ms of packet time the
+ * reader sends every worker a time tick (tg_engine_advance), so a worker
+ * that gets no packets still expires its sessions and its output keeps
+ * moving. The reader merges the queues by (key, worker, sequence): a
+ * record leaves when no worker can still produce a smaller one, so the
+ * output order depends only on the capture and N, and the lines are those
+ * of -j 1 in another order. The summary sums the workers' counters and
+ * merges their summary tables.
+ *
+ * Attack detection needs every packet of a prefix, a source or a victim
+ * together, the state of the packet's session after tracking, one global
+ * packet sequence and one clock; no dispatch by one key serves all
+ * detectors. So the detection thread runs the -j 1 engine, detection on
+ * and no sinks, over every frame in capture order: its alerts are those
+ * of -j 1 by construction, at the price of a second tracking pass
+ * (docs/design.md). Workers never block on output, so neither the
+ * reader nor a worker can wait on the other in a cycle.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyze_par.h"
+#include "tcpguard/decode.h"
+#include "tcpguard/engine.h"
+#include "../io/source.h"
+
+#define RING_SLOTS 128                  /* batches in flight per worker */
+#define TICK_NS 100000000ull            /* packet time between ticks */
+#define CHUNK_BYTES (1u << 20)          /* output queue allocation unit */
+#define KEY_FINISH (UINT64_MAX - 1)     /* records of tg_engine_finish */
+#define SPIN 256
+
+/* ---- waiting: an event count over a futex ------------------------------ */
+
+struct evc {
+	_Atomic uint32_t seq;
+	_Atomic uint32_t waiters;
+};
+
+/* After publishing a change: wakes the waiters, if any. The fence pairs
+ * with the one in evc_prepare: either the waiter sees the change when it
+ * checks again, or this sees the waiter. */
+static void evc_notify(struct evc *e)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&e->waiters, memory_order_relaxed)) {
+		atomic_fetch_add(&e->seq, 1);
+		syscall(SYS_futex, &e->seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	}
+}
+
+/* Announces a waiter; the caller then checks its condition once more and
+ * calls evc_sleep with the value returned (or evc_cancel). */
+static uint32_t evc_prepare(struct evc *e)
+{
+	uint32_t seq = atomic_load(&e->seq);
+
+	atomic_fetch_add(&e->waiters, 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	return seq;
+}
+
+static void evc_sleep(struct evc *e, uint32_t seq)
+{
+	syscall(SYS_futex, &e->seq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
+	atomic_fetch_sub(&e->waiters, 1);
+}
+
+static void evc_cancel(struct evc *e)
+{
+	atomic_fetch_sub(&e->waiters, 1);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* ---- reader -> worker rings --------------------------------------------- */
+
+enum slot_type { SLOT_FRAMES, SLOT_TICK, SLOT_FINISH };
+
+struct slot {
+	uint8_t type;
+	int link;
+	unsigned n;
+	uint64_t tick_ns;
+	struct tg_frame_in f[TG_BATCH_MAX];
+	size_t off[TG_BATCH_MAX];       /* copies: offset in buf while filling */
+	uint8_t *buf;                   /* frame copies (libpcap sources) */
+	size_t cap, used;
+};
+
+struct ring {
+	_Alignas(64) _Atomic uint32_t head;   /* written by the reader */
+	_Alignas(64) _Atomic uint32_t tail;   /* written by the consumer */
+	_Alignas(64) struct evc filled;       /* head moved */
+	struct evc drained;                   /* tail moved */
+	bool open;                            /* reader: slot at head being filled */
+	struct slot s[RING_SLOTS];
+};
+
+/* ---- worker output queues ----------------------------------------------- */
+
+/* A record: u64 key, u32 JSON bytes, u32 conn.log bytes, the bytes, padding
+ * to 8. Chunks are written by the worker and freed by the reader. */
+struct chunk {
+	struct chunk *_Atomic next;
+	_Atomic size_t committed;
+	_Atomic bool sealed;
+	size_t cap;
+	uint8_t data[];
+};
+
+struct outq {
+	/* worker side */
+	struct chunk *w;
+	size_t pos, rec;                /* write position, current record */
+	int part;                       /* which length the cookie fills */
+	/* reader side */
+	struct chunk *r;
+	size_t rpos;
+};
+
+struct worker {
+	struct ring ring;
+	unsigned id;
+	bool detect;                    /* the detection thread */
+	struct tg_engine *e;
+	struct tg_engine_cfg cfg;
+	pthread_t th;
+	bool started;
+	uint64_t key;
+	_Alignas(64) _Atomic uint64_t wm; /* no future record below this key */
+	struct outq q;
+	FILE *cf[2];                    /* cookie streams into q */
+	struct tg_sink rows[2];         /* JSON, conn.log rows into cf */
+	int rowmap[2];                  /* caller's sink index of rows[i] */
+	int nrows;
+	struct tg_sink report;          /* this worker's summary tables */
+	bool has_report;
+	int err;                        /* -ENOMEM while formatting */
+};
+
+struct par {
+	const struct tg_par_run *r;
+	unsigned n;
+	struct worker *w;               /* n workers */
+	struct worker *det;             /* NULL: detection off */
+	uint64_t next_tick;
+	bool ticking;
+};
+
+static struct chunk *chunk_new(size_t need)
+{
+	size_t cap = need > CHUNK_BYTES ? need : CHUNK_BYTES;
+	struct chunk *c = malloc(sizeof(*c) + cap);
+
+	if (!c)
+		return NULL;
+	atomic_init(&c->next, NULL);
+	atomic_init(&c->committed, 0);
+	atomic_init(&c->sealed, false);
+	c->cap = cap;
+	return c;
+}
+
+/* Makes room for @need more bytes of the current record, moving the record
+ * to a new chunk when this one is full. */
+static int outq_room(struct outq *q, size_t need)
+{
+	struct chunk *c;
+	size_t part;
+
+	if (q->pos + need <= q->w->cap)
+		return 0;
+	part = q->pos - q->rec;
+	c = chunk_new((part + need + 4096 + 7) & ~(size_t)7);
+	if (!c)
+		return -ENOMEM;
+	memcpy(c->data, q->w->data + q->rec, part);
+	atomic_store_explicit(&q->w->committed, q->rec, memory_order_release);
+	atomic_store_explicit(&q->w->next, c, memory_order_release);
+	atomic_store_explicit(&q->w->sealed, true, memory_order_release);
+	q->w = c;
+	q->rec = 0;
+	q->pos = part;
+	return 0;
+}
+
+static ssize_t cookie_write(void *cookie, const char *buf, size_t len)
+{
+	struct worker *w = cookie;
+	struct outq *q = &w->q;
+
+	if (outq_room(q, len + 8)) {    /* + the record's padding */
+		w->err = -ENOMEM;
+		return -1;
+	}
+	memcpy(q->w->data + q->pos, buf, len);
+	q->pos += len;
+	return (ssize_t)len;
+}
+
+static void rec_len(struct outq *q, int part, uint32_t len)
+{
+	memcpy(q->w->data + q->rec + 8 + 4 * part, &len, 4);
+}
+
+static void on_end(void *ctx, const struct tg_session *s,
+		   const struct tg_evidence *ev, const struct tg_cause_info *c)
+{
+	struct worker *w = ctx;
+	struct outq *q = &w->q;
+
+	if (w->has_report)
+		w->report.ops->session(&w->report, s, ev, c);
+	if (!w->nrows)
+		return;
+	q->rec = q->pos;
+	if (outq_room(q, 16)) {
+		w->err = -ENOMEM;
+		return;
+	}
+	memcpy(q->w->data + q->pos, &w->key, 8);
+	memset(q->w->data + q->pos + 8, 0, 8);
+	q->pos += 16;
+	for (int i = 0; i < w->nrows; i++) {
+		/* Offsets from the record's start survive a move to a new chunk. */
+		size_t rel = q->pos - q->rec;
+
+		w->rows[i].ops->session(&w->rows[i], s, ev, c);
+		fflush(w->cf[i]);
+		rec_len(q, w->rowmap[i], (uint32_t)(q->pos - q->rec - rel));
+	}
+	q->pos = (q->pos + 7) & ~(size_t)7;
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static void worker_commit(struct worker *w)
+{
+	if (w->nrows)
+		atomic_store_explicit(&w->q.w->committed, w->q.pos, memory_order_release);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct ring *r = &w->ring;
+	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	for (;;) {
+		struct slot *sl;
+		bool fin;
+
+		for (int spins = 0;; spins++) {
+			uint32_t seq;
+
+			if (atomic_load_explicit(&r->head, memory_order_acquire) != tail)
+				break;
+			if (spins < SPIN) {
+				cpu_relax();
+				continue;
+			}
+			seq = evc_prepare(&r->filled);
+			if (atomic_load_explicit(&r->head, memory_order_acquire) != tail)
+				evc_cancel(&r->filled);
+			else
+				evc_sleep(&r->filled, seq);
+		}
+		sl = &r->s[tail % RING_SLOTS];
+		fin = sl->type == SLOT_FINISH;
+		switch (sl->type) {
+		case SLOT_FRAMES:
+			if (sl->f[0].ts_ns > w->key)
+				w->key = sl->f[0].ts_ns;
+			atomic_store_explicit(&w->wm, w->key, memory_order_release);
+			tg_engine_feed_batch(w->e, sl->link, sl->f, sl->n);
+			break;
+		case SLOT_TICK:
+			if (sl->tick_ns > w->key)
+				w->key = sl->tick_ns;
+			atomic_store_explicit(&w->wm, w->key, memory_order_release);
+			tg_engine_advance(w->e, sl->tick_ns);
+			break;
+		default:
+			w->key = KEY_FINISH;
+			atomic_store_explicit(&w->wm, w->key, memory_order_release);
+			tg_engine_finish(w->e);
+			break;
+		}
+		worker_commit(w);
+		if (fin)
+			atomic_store_explicit(&w->wm, UINT64_MAX, memory_order_release);
+		atomic_store_explicit(&r->tail, ++tail, memory_order_release);
+		/* A reader waiting for room is woken a quarter ring at a time
+		 * (or when the ring is empty), not for every batch. */
+		if (tail % (RING_SLOTS / 4) == 0 ||
+		    tail == atomic_load_explicit(&r->head, memory_order_acquire))
+			evc_notify(&r->drained);
+		if (fin)
+			return NULL;
+	}
+}
+
+/* ---- the merge ------------------------------------------------------------ */
+
+/* Whether worker @w has a committed record; its key in *@key. Frees the
+ * chunks it has read to their end. */
+static bool peek(struct worker *w, uint64_t *key)
+{
+	struct outq *q = &w->q;
+
+	for (;;) {
+		struct chunk *c = q->r;
+		size_t com = atomic_load_explicit(&c->committed, memory_order_acquire);
+
+		if (q->rpos < com) {
+			memcpy(key, c->data + q->rpos, 8);
+			return true;
+		}
+		if (!atomic_load_explicit(&c->sealed, memory_order_acquire))
+			return false;
+		if (q->rpos < atomic_load_explicit(&c->committed, memory_order_acquire))
+			continue;
+		q->r = atomic_load_explicit(&c->next, memory_order_acquire);
+		q->rpos = 0;
+		free(c);
+	}
+}
+
+static void emit(struct worker *w, FILE *const out[2])
+{
+	struct outq *q = &w->q;
+	const uint8_t *rec = q->r->data + q->rpos;
+	uint32_t len[2];
+	size_t off = 16;
+
+	memcpy(len, rec + 8, 8);
+	for (int i = 0; i < 2; i++) {
+		if (len[i] && out[i])
+			fwrite(rec + off, 1, len[i], out[i]);
+		off += len[i];
+	}
+	q->rpos += (off + 7) & ~(size_t)7;
+}
+
+/* Writes every record that no worker can still precede, in order of
+ * (key, worker); returns how many. */
+static unsigned merge(struct par *p, FILE *const out[2])
+{
+	unsigned done = 0;
+
+	if (!p->w[0].nrows)
+		return 0;
+	for (;;) {
+		uint64_t wm[TG_PAR_MAX_JOBS], key[TG_PAR_MAX_JOBS];
+		bool has[TG_PAR_MAX_JOBS];
+		unsigned best = p->n;
+
+		for (unsigned j = 0; j < p->n; j++) {
+			/* The watermark first: records committed before it
+			 * moved are then visible to peek. */
+			wm[j] = atomic_load_explicit(&p->w[j].wm, memory_order_acquire);
+			has[j] = peek(&p->w[j], &key[j]);
+			if (has[j] && (best == p->n || key[j] < key[best]))
+				best = j;
+		}
+		if (best == p->n)
+			return done;
+		for (unsigned j = 0; j < p->n; j++)
+			if (!has[j] && !(wm[j] > key[best] || (wm[j] == key[best] && j > best)))
+				return done;
+		emit(&p->w[best], out);
+		done++;
+	}
+}
+
+/* ---- the reader ------------------------------------------------------------ */
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* One endpoint, address in the engine's 16-byte form (IPv4 mapped). */
+static inline uint64_t ep_hash(const uint8_t *a, uint16_t port)
+{
+	uint64_t hi, lo;
+
+	memcpy(&hi, a, 8);
+	memcpy(&lo, a + 8, 8);
+	return mix64(hi ^ mix64(lo ^ port));
+}
+
+/* The symmetric flow hash of a plain Ethernet [VLAN] IPv4/IPv6 TCP frame;
+ * false for anything else (tunnels, fragments, extension headers, other
+ * link types), which tg_decode then handles. Both directions give the same
+ * sum; the tuple is tg_decode's, so both paths agree on a flow. */
+static bool fast_hash(int link, const uint8_t *d, uint32_t len, uint64_t *h)
+{
+	static const uint8_t v4map[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	uint32_t off = 14;
+	uint16_t et;
+	const uint8_t *ip, *tcp;
+
+	if (link != 1 || len < 14)
+		return false;
+	et = (uint16_t)(d[12] << 8 | d[13]);
+	for (int i = 0; i < 2 && (et == 0x8100 || et == 0x88a8); i++) {
+		if (len < off + 4)
+			return false;
+		et = (uint16_t)(d[off + 2] << 8 | d[off + 3]);
+		off += 4;
+	}
+	ip = d + off;
+	if (et == 0x0800) {
+		uint8_t a[16];
+		uint32_t ihl;
+
+		if (len < off + 20 || ip[0] >> 4 != 4 || ip[9] != 6 ||
+		    (ip[6] & 0x3f) || ip[7])
+			return false;
+		ihl = (ip[0] & 15u) * 4;
+		if (ihl < 20 || len < off + ihl + 4)
+			return false;
+		tcp = ip + ihl;
+		memcpy(a, v4map, 12);
+		memcpy(a + 12, ip + 12, 4);
+		*h = ep_hash(a, (uint16_t)(tcp[0] << 8 | tcp[1]));
+		memcpy(a + 12, ip + 16, 4);
+		*h += ep_hash(a, (uint16_t)(tcp[2] << 8 | tcp[3]));
+		return true;
+	}
+	if (et == 0x86dd) {
+		if (len < off + 44 || ip[0] >> 4 != 6 || ip[6] != 6)
+			return false;
+		tcp = ip + 40;
+		*h = ep_hash(ip + 8, (uint16_t)(tcp[0] << 8 | tcp[1])) +
+		     ep_hash(ip + 24, (uint16_t)(tcp[2] << 8 | tcp[3]));
+		return true;
+	}
+	return false;
+}
+
+static unsigned pick(const struct par *p, const struct tg_frame *f)
+{
+	uint64_t h;
+	struct tg_pkt pk;
+
+	if (!fast_hash(f->link, f->data, f->cap_len, &h)) {
+		if (tg_decode(&p->r->cfg->decode, f->link, f->data, f->cap_len,
+			      f->wire_len, &pk) != TG_DEC_TCP)
+			return 0;       /* counted, never tracked: any worker */
+		h = ep_hash(pk.src.b, pk.sport) + ep_hash(pk.dst.b, pk.dport);
+	}
+	return (unsigned)(((h >> 32) * p->n) >> 32);
+}
+
+/* The reader waits until the consumer of @r has processed up to @upto
+ * (tail >= upto), writing merged output meanwhile. Returns true when it
+ * has; false after a wait, to be called again. */
+static bool ring_wait(struct par *p, struct ring *r, FILE *const out[2], uint32_t upto)
+{
+	uint32_t seq;
+
+	for (int spins = 0; spins < SPIN; spins++) {
+		if ((int32_t)(atomic_load_explicit(&r->tail, memory_order_acquire) - upto) >= 0)
+			return true;
+		if (!merge(p, out))
+			cpu_relax();
+	}
+	seq = evc_prepare(&r->drained);
+	if ((int32_t)(atomic_load_explicit(&r->tail, memory_order_acquire) - upto) >= 0) {
+		evc_cancel(&r->drained);
+		return true;
+	}
+	evc_sleep(&r->drained, seq);
+	return false;
+}
+
+/* The slot at the ring's head, waiting (and merging) while it is full. */
+static struct slot *slot_open(struct par *p, struct worker *w, FILE *const out[2])
+{
+	struct ring *r = &w->ring;
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	struct slot *s = &r->s[head % RING_SLOTS];
+
+	if (r->open)
+		return s;
+	while (!ring_wait(p, r, out, head - RING_SLOTS + 1))
+		;
+	s->type = SLOT_FRAMES;
+	s->n = 0;
+	s->used = 0;
+	r->open = true;
+	return s;
+}
+
+static void slot_publish(struct worker *w)
+{
+	struct ring *r = &w->ring;
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	struct slot *s = &r->s[head % RING_SLOTS];
+
+	if (!r->open)
+		return;
+	if (s->type == SLOT_FRAMES && s->used)
+		for (unsigned i = 0; i < s->n; i++)
+			s->f[i].data = s->buf + s->off[i];
+	r->open = false;
+	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+	evc_notify(&r->filled);
+}
+
+static int add_frame(struct par *p, struct worker *w, const struct tg_frame *f,
+		     bool copy, FILE *const out[2])
+{
+	struct slot *s = slot_open(p, w, out);
+	struct tg_frame_in *in;
+
+	if (s->n && s->link != f->link) {
+		slot_publish(w);
+		s = slot_open(p, w, out);
+	}
+	s->link = f->link;
+	in = &s->f[s->n];
+	*in = (struct tg_frame_in){ f->data, f->cap_len, f->wire_len, f->ts_ns, f->num };
+	if (copy) {
+		if (s->used + f->cap_len > s->cap) {
+			size_t cap = (s->used + f->cap_len) * 2;
+			uint8_t *b = realloc(s->buf, cap);
+
+			if (!b)
+				return -ENOMEM;
+			s->buf = b;
+			s->cap = cap;
+		}
+		memcpy(s->buf + s->used, f->data, f->cap_len);
+		s->off[s->n] = s->used;
+		s->used += f->cap_len;
+	}
+	if (++s->n == TG_BATCH_MAX)
+		slot_publish(w);
+	return 0;
+}
+
+/* Sends a tick (or the finish) to worker @w after its open batch. */
+static void send_ctl(struct par *p, struct worker *w, enum slot_type t,
+		     uint64_t ts, FILE *const out[2])
+{
+	struct slot *s;
+
+	slot_publish(w);
+	s = slot_open(p, w, out);
+	s->type = (uint8_t)t;
+	s->tick_ns = ts;
+	slot_publish(w);
+}
+
+/* Publishes every open batch and waits until every thread has processed
+ * all it was given (the mapped file may then be closed). */
+static void drain(struct par *p, FILE *const out[2])
+{
+	for (unsigned j = 0; j <= p->n; j++) {
+		struct worker *w = j < p->n ? &p->w[j] : p->det;
+		struct ring *r;
+
+		if (!w)
+			continue;
+		r = &w->ring;
+		slot_publish(w);
+		while (!ring_wait(p, r, out,
+				  atomic_load_explicit(&r->head, memory_order_relaxed)))
+			;
+	}
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Reads one input to its end; returns 0, 1 (read error) or 2 (open
+ * error), or -ENOMEM. */
+static int read_file(struct par *p, const char *path, FILE *const out[2])
+{
+	const struct tg_par_run *r = p->r;
+	struct tg_source src;
+	struct tg_frame f;
+	int rc, shown = 0, err = 0;
+	double next = mono_s() + 0.5;
+	bool copy;
+
+	rc = tg_source_open_file(&src, path, r->filter);
+	if (rc) {
+		fprintf(stderr, "tcpguard: %s\n", src.err);
+		return 2;
+	}
+	copy = strcmp(src.ops->name, "pcap-mmap") != 0;
+	while (!*r->stop && (rc = tg_source_next(&src, &f)) == 1) {
+		if (!p->ticking) {
+			p->ticking = true;
+			p->next_tick = f.ts_ns + TICK_NS;
+		} else if (f.ts_ns >= p->next_tick) {
+			for (unsigned j = 0; j < p->n; j++)
+				send_ctl(p, &p->w[j], SLOT_TICK, f.ts_ns, out);
+			p->next_tick = f.ts_ns + TICK_NS;
+		}
+		err = add_frame(p, &p->w[pick(p, &f)], &f, copy, out);
+		if (!err && p->det)
+			err = add_frame(p, p->det, &f, copy, out);
+		if (err)
+			break;
+		if ((f.num & 63) == 0)
+			merge(p, out);
+		if (r->want_progress && (f.num & 0xffff) == 0 && mono_s() >= next) {
+			uint64_t done = 0, total = 0;
+
+			src.ops->progress(&src, &done, &total);
+			if (total)
+				fprintf(stderr, "\r%s: %3.0f%%", src.path,
+					100.0 * (double)done / (double)total);
+			shown = 1;
+			next = mono_s() + 0.5;
+		}
+	}
+	drain(p, out);
+	if (shown)
+		fputs("\r\033[K", stderr);
+	if (rc < 0)
+		fprintf(stderr, "tcpguard: warning: %s (the sessions read so far are reported)\n",
+			src.err);
+	tg_source_close(&src);
+	if (err)
+		return err;
+	return rc < 0 ? 1 : 0;
+}
+
+/* ---- setup, run, summary ---------------------------------------------------- */
+
+static void stats_add(struct tg_stats *a, const struct tg_stats *b)
+{
+	a->frames += b->frames;
+	a->tcp_packets += b->tcp_packets;
+	for (int i = 0; i < TG_DEC__COUNT; i++)
+		a->decode[i] += b->decode[i];
+	for (int i = 0; i < TG_OPT__COUNT; i++)
+		a->tcp_opts[i] += b->tcp_opts[i];
+	a->ts_backwards += b->ts_backwards;
+	a->sessions += b->sessions;
+	for (int i = 0; i < TG_END__COUNT; i++)
+		a->ended[i] += b->ended[i];
+	for (int i = 0; i < TG_CS__COUNT; i++)
+		a->conn_state[i] += b->conn_state[i];
+	for (int i = 0; i < TG_CAUSE__COUNT; i++)
+		a->cause[i] += b->cause[i];
+	a->evicted += b->evicted;
+	a->reused += b->reused;
+	a->active += b->active;
+	/* The sum of the workers' peaks: at least the peak of the whole. */
+	a->active_peak += b->active_peak;
+	a->max_flows += b->max_flows;
+	a->session_bytes = b->session_bytes;
+}
+
+static int worker_init(struct par *p, struct worker *w, unsigned id,
+		       FILE *const out[2], const int sink_of[2], int report)
+{
+	const struct tg_par_run *r = p->r;
+	cookie_io_functions_t io = { .write = cookie_write };
+
+	w->id = id;
+	w->cfg = *r->cfg;
+	w->cfg.detect.enabled = false;
+	w->cfg.on_end = on_end;
+	w->cfg.cb_ctx = w;
+	w->cfg.on_alert = NULL;
+	if (w->cfg.max_memory) {
+		w->cfg.max_memory /= p->n;
+	} else {
+		uint32_t mf = w->cfg.max_flows ? w->cfg.max_flows : TG_DEFAULT_MAX_FLOWS;
+
+		w->cfg.max_flows = mf / p->n ? mf / p->n : 1;
+	}
+	atomic_init(&w->wm, 0);
+	for (int part = 0; part < 2; part++) {
+		int k = w->nrows;
+
+		if (!out[part])
+			continue;
+		w->cf[k] = fopencookie(w, "w", io);
+		if (!w->cf[k])
+			return -ENOMEM;
+		setvbuf(w->cf[k], NULL, _IOFBF, 16384);
+		tg_sink_rows_new(&w->rows[k], &r->sinks[sink_of[part]], w->cf[k]);
+		w->rowmap[k] = part;
+		w->nrows++;
+	}
+	if (w->nrows && !(w->q.w = w->q.r = chunk_new(CHUNK_BYTES)))
+		return -ENOMEM;
+	if (report >= 0) {
+		if (tg_sink_report_new(&w->report, NULL, 10))
+			return -ENOMEM;
+		w->has_report = true;
+	}
+	w->e = tg_engine_new(&w->cfg);
+	return w->e ? 0 : -ENOMEM;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	tg_engine_free(w->e);
+	for (int i = 0; i < w->nrows; i++) {
+		tg_sink_free(&w->rows[i]);
+		fclose(w->cf[i]);
+	}
+	if (w->has_report)
+		tg_sink_free(&w->report);
+	for (struct chunk *c = w->q.r, *n; c; c = n) {
+		n = atomic_load(&c->next);
+		free(c);
+	}
+	for (unsigned i = 0; i < RING_SLOTS; i++)
+		free(w->ring.s[i].buf);
+}
+
+/* The detection thread: the -j 1 engine over every frame, no sinks. */
+static int det_init(struct par *p)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (!(p->det = w))
+		return -ENOMEM;
+	w->detect = true;
+	w->cfg = *p->r->cfg;
+	w->cfg.on_end = NULL;
+	w->e = tg_engine_new(&w->cfg);
+	return w->e ? 0 : -ENOMEM;
+}
+
+static int finish_outputs(struct par *p, int report, int status)
+{
+	const struct tg_par_run *r = p->r;
+	struct tg_stats st = { 0 };
+
+	for (unsigned j = 0; j < p->n; j++) {
+		stats_add(&st, tg_engine_stats(p->w[j].e));
+		if (p->w[j].err) {
+			fprintf(stderr, "tcpguard: formatting output: %s\n",
+				strerror(-p->w[j].err));
+			status = 2;
+		}
+		if (report >= 0)
+			tg_sink_report_merge(&r->sinks[report], &p->w[j].report);
+	}
+	for (int i = 0; i < r->nsinks; i++) {
+		int rc = r->sinks[i].ops->finish(&r->sinks[i], &st);
+
+		if (rc) {
+			fprintf(stderr, "tcpguard: writing %s output: %s\n",
+				r->sinks[i].ops->name, strerror(-rc));
+			status = 2;
+		}
+		if (i == report)
+			tg_cli_detect_summary(r->det, r->sinks[i].f);
+	}
+	return status;
+}
+
+int tg_cli_analyze_par(const struct tg_par_run *r)
+{
+	struct par p = { .r = r, .n = r->jobs };
+	FILE *out[2] = { NULL, NULL };
+	int sink_of[2] = { -1, -1 }, report = -1, status = 0, rc = 0;
+	unsigned started = 0;
+	bool det_started = false, opened = true;
+
+	for (int i = 0; i < r->nsinks; i++) {
+		const char *name = r->sinks[i].ops->name;
+		int part = !strcmp(name, "json") ? 0 : !strcmp(name, "zeek") ? 1 : -1;
+
+		if (part >= 0) {
+			out[part] = r->sinks[i].f;
+			sink_of[part] = i;
+		} else if (!strcmp(name, "report")) {
+			report = i;
+		}
+	}
+	if (p.n < 2 || p.n > TG_PAR_MAX_JOBS || !(p.w = calloc(p.n, sizeof(*p.w)))) {
+		fprintf(stderr, "tcpguard: -j: expected 1..%d\n", TG_PAR_MAX_JOBS);
+		free(p.w);
+		return 2;
+	}
+	for (unsigned j = 0; j < p.n && !rc; j++)
+		rc = worker_init(&p, &p.w[j], j, out, sink_of, report);
+	if (!rc && r->cfg->detect.enabled)
+		rc = det_init(&p);
+	if (rc) {
+		fprintf(stderr, "tcpguard: cannot allocate %u workers' flow tables\n", p.n);
+		status = 2;
+		goto out;
+	}
+	for (; started < p.n; started++)
+		if (pthread_create(&p.w[started].th, NULL, worker_main, &p.w[started]))
+			break;
+	if (started == p.n && p.det)
+		det_started = !pthread_create(&p.det->th, NULL, worker_main, p.det);
+	if (started < p.n || (p.det && !det_started)) {
+		fputs("tcpguard: cannot start the worker threads\n", stderr);
+		status = 2;
+		opened = false;
+	}
+
+	for (int i = 0; opened && i < r->nfiles && !*r->stop; i++) {
+		rc = read_file(&p, r->files[i], out);
+		if (rc < 0) {
+			fprintf(stderr, "tcpguard: %s\n", strerror(-rc));
+			rc = 2;
+		}
+		if (rc > status)
+			status = rc;
+		if (rc == 2 && i == 0 && r->nfiles == 1)
+			opened = false;
+	}
+	/* Every thread ends; the workers flush their sessions. */
+	for (unsigned j = 0; j < started; j++)
+		send_ctl(&p, &p.w[j], SLOT_FINISH, 0, out);
+	if (det_started)
+		send_ctl(&p, p.det, SLOT_FINISH, 0, out);
+	drain(&p, out);
+	merge(&p, out);
+	for (unsigned j = 0; j < started; j++)
+		pthread_join(p.w[j].th, NULL);
+	if (det_started)
+		pthread_join(p.det->th, NULL);
+	if (!opened)
+		goto out;
+	if (*r->stop)
+		fputs("tcpguard: interrupted: writing every session seen so far\n", stderr);
+	tg_cli_detect_finish(r->det, p.det ? p.det->e : p.w[0].e, r->cfg, r->files,
+			     r->nfiles, r->filter);
+	status = finish_outputs(&p, report, status);
+out:
+	for (unsigned j = 0; j < p.n; j++)
+		worker_free(&p.w[j]);
+	worker_free(p.det);
+	free(p.det);
+	free(p.w);
+	return status;
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# analyze -j N writes the same sessions and the same alerts as -j 1, in
+# another order: for every capture under tests/data (with its .args, if
+# any) and for a generated capture of 50,000 sessions with a SYN flood and
+# a scan (bench/gen.c), the sorted JSON lines, the sorted conn.log rows and
+# the sorted alert lines of -j 2 and -j 4 must equal those of -j 1 byte
+# for byte. A capture then counts once per N.
+#
+#   tests/parallel.sh TCPGUARD GEN
+set -u
+bin=${1:?usage: parallel.sh TCPGUARD GEN}
+gen=${2:?usage: parallel.sh TCPGUARD GEN}
+root=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+pass=0 fail=0
+
+# outputs N CAPTURE ARGS...: sorted JSON, conn.log rows and alerts in $tmp/N.*
+outputs() {
+	local n=$1 cap=$2
+	shift 2
+	"$bin" analyze -q -j "$n" "$cap" --json "$tmp/$n.json" --zeek "$tmp/$n.log" \
+		--alerts "$tmp/$n.alerts" "$@" 2>"$tmp/$n.err"
+	echo "exit $?" >"$tmp/$n.rc"
+	sort -o "$tmp/$n.json" "$tmp/$n.json"
+	grep -v '^#' "$tmp/$n.log" | sort >"$tmp/$n.rows"
+	sort -o "$tmp/$n.alerts" "$tmp/$n.alerts"
+}
+
+check() {
+	local cap=$1 args=()
+	if [ -f "${cap%.pcap}.args" ]; then
+		read -r -a args <"${cap%.pcap}.args"
+	fi
+	outputs 1 "$cap" "${args[@]}"
+	for n in 2 4; do
+		outputs "$n" "$cap" "${args[@]}"
+		local bad=
+		for k in rc json rows alerts; do
+			cmp -s "$tmp/1.$k" "$tmp/$n.$k" || bad="$bad $k"
+		done
+		if [ -z "$bad" ] && [ -s "$tmp/1.json" ]; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "FAIL ${cap#"$root"/} -j $n:${bad:- no sessions}"
+		fi
+	done
+}
+
+while IFS= read -r cap; do
+	check "$cap"
+done < <(find "$root/tests/data" -name '*.pcap' | sort)
+
+if "$gen" --sessions 50000 --flood 20000 --scan 2000 "$tmp/gen.pcap" >/dev/null 2>&1; then
+	check "$tmp/gen.pcap"
+else
+	fail=$((fail + 1))
+	echo "FAIL capture generator"
+fi
+
+echo "parallel: $pass passed, $fail failed"
+echo "parallel: $pass passed, $fail failed" >>"${TG_RESULTS:-/dev/null}"
+[ "$fail" -eq 0 ]
