@@ -126,6 +126,7 @@ test: deps
 	$(Q)tests/summary.sh
 
 bench: deps all
+	$(Q)scripts/deps.sh --bench
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/gen $(BUILD)/floor
 	$(Q)bench/run.sh $(BUILD)
 

@@ -36,8 +36,12 @@
  * summary goes to stderr at the end.
  *
  * Addresses: clients 10.0.0.0/8 and fd00:0:c::/64, servers 172.16.0.0/12
- * and fd00:0:5::/64, flood sources 198.18.0.0/15 against 172.16.0.1:80,
- * scanner 203.0.113.66 against ports 1..N of 172.16.0.2.
+ * and fd00:0:5::/64, flood sources 198.18.0.0/15 (--flood-wide: 32.0.0.0/3,
+ * so that millions of SYNs come from millions of addresses) against
+ * 172.16.0.1:80, scanner 203.0.113.66 against ports 1..N of 172.16.0.2.
+ * --bulk N adds N long-lived bulk transfers from 172.16.0.10:443 to
+ * 10.200.0.0/16, full-sized segments every 100 us per flow, acknowledged
+ * every second segment, for the whole capture, then closed with FINs.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -70,6 +74,7 @@ enum ev_kind {
 	EV_SCAN,		/* id = index of the next scan probe */
 	EV_SCAN_REPLY,		/* id = probe index */
 	EV_SCAN_RST,		/* id = probe index: scanner resets a SYN-ACK */
+	EV_BULK,		/* id = bulk flow, arg = segments sent (0: SYN) */
 };
 
 /* How a normal session ends. */
@@ -145,7 +150,7 @@ struct gen {
 	uint32_t *free_slots;
 	size_t n_sess, cap_sess, n_free;
 	/* configuration */
-	uint64_t sessions, flood, scan, rate;
+	uint64_t sessions, flood, scan, rate, bulk, flood_wide;
 	uint64_t flood_start, scan_start, window;
 	uint32_t scan_mult, scan_off;
 	/* counters */
@@ -984,6 +989,14 @@ static int flood_send(struct gen *g, uint32_t i, unsigned int retrans)
 	spoof[1] = (uint8_t)(18 + (h & 1));
 	spoof[2] = (uint8_t)(h >> 8);
 	spoof[3] = (uint8_t)(h >> 16);
+	if (g->flood_wide) {
+		uint64_t ha = hash64(g->seed ^ 0xf100f, i);
+
+		spoof[0] = (uint8_t)(32 + (ha & 31));
+		spoof[1] = (uint8_t)(ha >> 8);
+		spoof[2] = (uint8_t)(ha >> 16);
+		spoof[3] = (uint8_t)(ha >> 24);
+	}
 	server_addr(victim, 0, 0);
 	if (retrans == 0xff) {	/* the spoofed SYN, as a flooding tool writes it */
 		p.src = spoof;
@@ -1077,6 +1090,79 @@ static int scan_send(struct gen *g, uint32_t i, int what)
 	return emit(g, &p);
 }
 
+/* ---- bulk transfers ---------------------------------------------------- */
+
+#define BULK_SEG 1448
+#define BULK_GAP_US 100
+
+/* One step of bulk flow @i after @n segments: the handshake (n == 0), a
+ * full segment from the server and every second one the client's ACK, or
+ * the close once the capture's window has passed. Returns the next step
+ * (0: done). */
+static int bulk_send(struct gen *g, uint32_t i, uint32_t n, uint32_t *next)
+{
+	static const uint8_t server[4] = { 172, 16, 0, 10 };
+	uint8_t client[4] = { 10, 200, (uint8_t)(i >> 8), (uint8_t)(i + 1) };
+	uint64_t h = hash64(g->seed ^ 0xb01c, i);
+	uint32_t cisn = (uint32_t)h, sisn = (uint32_t)(h >> 32);
+	struct pkt c = { .src = client, .dst = server, .sport = (uint16_t)(40000 + i),
+			 .dport = 443, .ttl = 63, .win = 65535, .flow = i };
+	struct pkt sv = { .src = server, .dst = client, .sport = 443,
+			  .dport = (uint16_t)(40000 + i), .ttl = 61, .win = 65535,
+			  .flow = i };
+	uint32_t sdata = sisn + 1 + (n ? n - 1 : 0) * BULK_SEG; /* next data byte */
+	int rc;
+
+	*next = 0;
+	if (n == 0) {
+		c.seq = cisn;
+		c.flags = TH_SYN;
+		c.opt = mss1460;
+		c.optlen = 4;
+		sv.seq = sisn;
+		sv.ack = cisn + 1;
+		sv.flags = TH_SYN | TH_ACK;
+		sv.opt = mss1460;
+		sv.optlen = 4;
+		if ((rc = emit(g, &c)) || (rc = emit(g, &sv)))
+			return rc;
+		c.opt = NULL;
+		c.optlen = 0;
+		c.seq = cisn + 1;
+		c.ack = sisn + 1;
+		c.flags = TH_ACK;
+		*next = 1;
+		return emit(g, &c);
+	}
+	c.seq = cisn + 1;
+	sv.ack = cisn + 1;
+	c.ipid = (uint16_t)n;
+	sv.ipid = (uint16_t)n;
+	if (g->now >= g->window) {      /* close: server FIN, client FIN, ACK */
+		sv.seq = sdata;
+		sv.flags = TH_FIN | TH_ACK;
+		c.ack = sdata + 1;
+		c.flags = TH_FIN | TH_ACK;
+		if ((rc = emit(g, &sv)) || (rc = emit(g, &c)))
+			return rc;
+		sv.seq = sdata + 1;
+		sv.ack = cisn + 2;
+		sv.flags = TH_ACK;
+		return emit(g, &sv);
+	}
+	sv.seq = sdata;
+	sv.flags = TH_ACK | TH_PSH;
+	sv.plen = BULK_SEG;
+	if ((rc = emit(g, &sv)))
+		return rc;
+	*next = n + 1;
+	if (n % 2)
+		return 0;
+	c.ack = sdata + BULK_SEG;
+	c.flags = TH_ACK;
+	return emit(g, &c);
+}
+
 /* ---- main loop ------------------------------------------------------- */
 
 static int step(struct gen *g, const struct ev *e)
@@ -1109,6 +1195,14 @@ static int step(struct gen *g, const struct ev *e)
 		if (!rc && arg < 2)
 			resched(g, 1000000u << arg, i, EV_FLOOD_SA | (arg + 1) << 8);
 		break;
+	case EV_BULK: {
+		uint32_t next;
+
+		rc = bulk_send(g, i, arg, &next);
+		if (!rc && next)
+			resched(g, BULK_GAP_US, i, EV_BULK | next << 8);
+		break;
+	}
 	case EV_SCAN:
 		rc = scan_send(g, i, SCAN_SYN);
 		if (!rc && hash64(g->seed ^ 0xf11e, i) % 40)	/* 1/40 filtered */
@@ -1191,6 +1285,8 @@ static int run(struct gen *g)
 		rc = heap_push(&g->heap, g->flood_start, 0, EV_FLOOD);
 	if (!rc && g->scan)
 		rc = heap_push(&g->heap, g->scan_start, 0, EV_SCAN);
+	for (uint32_t i = 0; !rc && i < g->bulk; i++)
+		rc = heap_push(&g->heap, 1000 * (uint64_t)i + 1, i, EV_BULK);
 
 	while (!rc && g->heap.n) {
 		struct ev e = g->heap.v[0];
@@ -1236,13 +1332,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: gen [--seed N] [--sessions N] [--flood N] [--scan N] "
-		"[--rate N] OUT.pcap\n"
+		"[--rate N] [--flood-wide] [--bulk N] OUT.pcap\n"
 		"  --seed N      random seed (default 1)\n"
 		"  --sessions N  normal TCP sessions (default 1000000)\n"
 		"  --flood N     spoofed SYNs to 172.16.0.1:80 (default 500000)\n"
 		"  --scan N      ports 1..N scanned on 172.16.0.2 (default 20000,"
 		" max 65535)\n"
-		"  --rate N      new sessions per second (default 10000)\n");
+		"  --rate N      new sessions per second (default 10000)\n"
+		"  --flood-wide  flood sources from 32.0.0.0/3, not 198.18.0.0/15\n"
+		"  --bulk N      long-lived bulk transfers (default 0, max 4096)\n");
 }
 
 static void group(char *b, size_t n, uint64_t v)
@@ -1287,6 +1385,12 @@ int main(int argc, char **argv)
 		} else if (!strcmp(o, "--scan")) {
 			dst = &g.scan;
 			max = 65535;
+		} else if (!strcmp(o, "--flood-wide")) {
+			g.flood_wide = 1;
+			continue;
+		} else if (!strcmp(o, "--bulk")) {
+			dst = &g.bulk;
+			max = 4096;
 		} else if (!strcmp(o, "--rate")) {
 			dst = &g.rate;
 			max = 1000000;

@@ -6,21 +6,28 @@
 #   bench/run.sh BUILD_DIR [TCPGUARD_ARGS...]
 #
 # BUILD_DIR holds the gen, floor and (once it exists) tcpguard binaries.
-# The script makes sure bench/out/bench.pcap exists and was written by the
-# current bench/gen.c with the current generator arguments (a stamp file
-# records both, so editing the generator or the seed regenerates it), warms
-# the page cache with one untimed floor pass, then times the floor and
-# `tcpguard analyze bench/out/bench.pcap --json /dev/null TCPGUARD_ARGS...`
-# best of BENCH_RUNS each, by wall clock around the whole process. It prints
-# a small table (packets, seconds, Mpps, MB/s, peak RSS, and how many times
-# slower than the floor tcpguard is), the same run with --no-detect and
-# what attack detection costs, and writes bench/out/results.json.
-# The floor is what merely reading every header costs; the ratio is the
-# number to watch. See bench/README.md.
+# The seeded generator makes three captures in bench/out (each regenerated
+# when bench/gen.c or its arguments change; a stamp file records both):
 #
-# Environment: BENCH_GEN_ARGS (default "--seed 1"; e.g. "--seed 7
-# --sessions 200000" for a smaller capture), BENCH_RUNS (default 3).
-# Peak RSS needs GNU time at /usr/bin/time; without it the column reads n/a.
+#   short  bench.pcap  ~1 M short sessions, ~10.8 M packets (BENCH_GEN_ARGS)
+#   flood  flood.pcap  a SYN flood from 5 M spoofed sources, nothing else
+#   bulk   bulk.pcap   8 long-lived bulk transfers of full-sized segments
+#
+# For each it warms the page cache with one untimed floor pass, then times,
+# best of BENCH_RUNS by wall clock around the whole process: the floor,
+# `tcpguard analyze CAPTURE --json /dev/null TCPGUARD_ARGS...` with -j 1 and
+# -j 2 (and both again with --no-detect), and, where installed
+# (scripts/deps.sh --bench), `tshark -q -z conv,tcp`, `tcptrace -n` and
+# `argus -r CAPTURE -w /dev/null` (best of BENCH_TOOL_RUNS: they are slow).
+# It prints a table per capture (seconds, Mpps, MB/s, peak RSS, time as a
+# multiple of the floor's and of tcpguard -j 1's), the flow table's bytes
+# per tracked flow and peak RSS per peak open session, and writes it all
+# to bench/out/results.json. See bench/README.md.
+#
+# Environment: BENCH_GEN_ARGS (the short capture's generator arguments,
+# default "--seed 1"), BENCH_CAPTURES (default "short flood bulk"),
+# BENCH_RUNS (default 3), BENCH_TOOL_RUNS (default 1), BENCH_TOOLS=0 to
+# leave the other tools out. Peak RSS needs GNU time at /usr/bin/time.
 set -eu
 
 usage() {
@@ -38,34 +45,39 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 gen_args=${BENCH_GEN_ARGS-"--seed 1"}
+captures=${BENCH_CAPTURES-"short flood bulk"}
 runs=${BENCH_RUNS-3}
-case $runs in '' | *[!0-9]* | 0) echo "run.sh: BENCH_RUNS must be a positive integer" >&2; exit 2 ;; esac
+tool_runs=${BENCH_TOOL_RUNS-1}
+for v in "$runs" "$tool_runs"; do
+	case $v in '' | *[!0-9]* | 0) echo "run.sh: BENCH_RUNS and BENCH_TOOL_RUNS must be positive integers" >&2; exit 2 ;; esac
+done
 out=bench/out
-pcap=$out/bench.pcap
-stamp=$out/bench.stamp
 tmp=$out/tmp
 for b in gen floor; do
 	[ -x "$build/$b" ] || { echo "run.sh: $build/$b is missing; build it first" >&2; exit 1; }
 done
 mkdir -p "$out" "$tmp"
 
-# ---- the capture -------------------------------------------------------
-want="gen.c $(cksum < bench/gen.c | awk '{print $1 "-" $2}') args: $gen_args"
-if [ ! -f "$pcap" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-	echo "run.sh: generating $pcap ($gen_args)"
-	rm -f "$stamp" "$pcap"
-	# shellcheck disable=SC2086 # word splitting of the arguments is wanted
-	"$build/gen" $gen_args "$pcap.part"
-	mv "$pcap.part" "$pcap"
-	echo "$want" > "$stamp"
-fi
-bytes=$(wc -c < "$pcap" | tr -d ' ')
-
-avail_kb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo 2>/dev/null || echo 0)
-if [ -n "$avail_kb" ] && [ "$avail_kb" -gt 0 ] && [ $((avail_kb * 1024)) -lt "$bytes" ]; then
-	echo "run.sh: warning: the capture is larger than available memory;" \
-		"timings will include disk reads" >&2
-fi
+# capture NAME: sets pcap and gargs, generating the file when needed.
+capture() {
+	case $1 in
+	short) pcap=$out/bench.pcap; gargs=$gen_args ;;
+	flood) pcap=$out/flood.pcap
+		gargs="--seed 1 --sessions 0 --scan 0 --flood 5000000 --flood-wide" ;;
+	bulk) pcap=$out/bulk.pcap; gargs="--seed 1 --sessions 0 --flood 0 --scan 0 --bulk 8" ;;
+	*) echo "run.sh: unknown capture $1 (short, flood, bulk)" >&2; exit 2 ;;
+	esac
+	local stamp=${pcap%.pcap}.stamp want
+	want="gen.c $(cksum < bench/gen.c | awk '{print $1 "-" $2}') args: $gargs"
+	if [ ! -f "$pcap" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+		echo "run.sh: generating $pcap ($gargs)" >&2
+		rm -f "$stamp" "$pcap"
+		# shellcheck disable=SC2086 # word splitting of the arguments is wanted
+		"$build/gen" $gargs "$pcap.part"
+		mv "$pcap.part" "$pcap"
+		echo "$want" > "$stamp"
+	fi
+}
 
 # ---- timing helpers ----------------------------------------------------
 gnu_time=
@@ -118,92 +130,150 @@ best() {
 	done
 }
 
-# ---- floor -------------------------------------------------------------
-echo "run.sh: warming the page cache" >&2
-timed floor-warm "$build/floor" "$pcap"
-packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$tmp/floor-warm.out")
-[ -n "$packets" ] || { echo "run.sh: cannot parse floor output" >&2; exit 1; }
-
-best floor "$runs" "$build/floor" "$pcap"
-floor_secs=$best_secs
-floor_rss=$best_rss
-
-# ---- analyze -----------------------------------------------------------
-analyze_secs=
-analyze_rss=
-analyze_note=
-if [ -x "$build/tcpguard" ]; then
-	best analyze "$runs" "$build/tcpguard" analyze "$pcap" --json /dev/null "$@"
-	analyze_secs=$best_secs
-	analyze_rss=$best_rss
-	# The same without attack detection: what detection costs.
-	best nodetect "$runs" "$build/tcpguard" analyze "$pcap" --json /dev/null --no-detect "$@"
-	nodetect_secs=$best_secs
-	nodetect_rss=$best_rss
-else
-	analyze_note="skipped: $build/tcpguard not built yet"
+# ---- the flow table's memory per flow ------------------------------------
+# sizeof(struct tg_session) + sizeof(struct tg_evidence) + bucket bytes
+# per record, from the library itself.
+flow_bytes=
+if [ -f "$build/libtcpguard.a" ] && command -v "${CC:-cc}" >/dev/null; then
+	"${CC:-cc}" -std=c11 -D_GNU_SOURCE -Iinclude -o "$tmp/flowsize" -x c - -x none \
+		"$build/libtcpguard.a" 2>/dev/null <<'EOF' && flow_bytes=$("$tmp/flowsize")
+#include <stdio.h>
+#include "tcpguard/flow.h"
+#include "tcpguard/cause-t.h"
+int main(void)
+{
+	unsigned cap = 1u << 20;
+	printf("%zu %zu %.1f\n", sizeof(struct tg_session), sizeof(struct tg_evidence),
+	       (double)tg_flow_bytes(cap) / cap - (double)sizeof(struct tg_session) -
+	       (double)sizeof(struct tg_evidence));
+	return 0;
+}
+EOF
+fi
+if [ -n "$flow_bytes" ]; then
+	read -r sess_b ev_b bucket_b <<<"$flow_bytes"
+	per_flow=$(awk -v a="$sess_b" -v b="$ev_b" -v c="$bucket_b" 'BEGIN { printf "%.1f", a + b + c }')
 fi
 
-# ---- report ------------------------------------------------------------
 mpps() { awk -v p="$packets" -v s="$1" 'BEGIN { printf "%.2f", p / s / 1e6 }'; }
 mbps() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
 mib() { # KB or empty -> MiB or n/a
 	if [ -n "$1" ]; then awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; else echo n/a; fi
 }
-
-floor_mpps=$(mpps "$floor_secs")
-floor_mbps=$(mbps "$floor_secs")
-analyze_mpps='' analyze_mbps='' ratio=''
-if [ -n "$analyze_secs" ]; then
-	analyze_mpps=$(mpps "$analyze_secs")
-	analyze_mbps=$(mbps "$analyze_secs")
-	ratio=$(awk -v a="$analyze_secs" -v f="$floor_secs" 'BEGIN { printf "%.2f", a / f }')
-	detect_pct=$(awk -v a="$analyze_secs" -v n="$nodetect_secs" 'BEGIN { printf "%.1f", 100 * (a - n) / n }')
-fi
-
-echo
-printf 'capture  %s: %s packets, %s bytes (best of %s runs)\n' "$pcap" "$packets" "$bytes" "$runs"
-printf '%-9s %10s %10s %10s %14s\n' "" seconds Mpps MB/s "peak RSS"
-printf '%-9s %10s %10s %10s %14s\n' floor "$floor_secs" "$floor_mpps" "$floor_mbps" "$(mib "$floor_rss")"
-if [ -n "$analyze_secs" ]; then
-	printf '%-9s %10s %10s %10s %14s\n' analyze "$analyze_secs" "$analyze_mpps" "$analyze_mbps" "$(mib "$analyze_rss")"
-	printf '%-9s %10s %10s %10s %14s\n' no-detect "$nodetect_secs" "$(mpps "$nodetect_secs")" \
-		"$(mbps "$nodetect_secs")" "$(mib "$nodetect_rss")"
-	printf 'analyze/floor  %sx (analyze takes %s times as long as the floor)\n' "$ratio" "$ratio"
-	printf 'detection cost %s%% of analyze time without it\n' "$detect_pct"
-else
-	printf '%-9s %s\n' analyze "$analyze_note"
-fi
-
-# ---- results.json ------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 jstr() { # JSON string literal
 	printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' | tr -d '\000-\037')"
 }
 jnum() { if [ -n "$1" ]; then printf '%s' "$1"; else printf null; fi; }
+have() { [ "${BENCH_TOOLS-1}" != 0 ] && command -v "$1" >/dev/null 2>&1; }
+
+json_caps=
+for cap in $captures; do
+	capture "$cap"
+	bytes=$(wc -c < "$pcap" | tr -d ' ')
+	avail_kb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo 2>/dev/null || echo 0)
+	if [ -n "$avail_kb" ] && [ "$avail_kb" -gt 0 ] && [ $((avail_kb * 1024)) -lt "$bytes" ]; then
+		echo "run.sh: warning: $pcap is larger than available memory;" \
+			"timings will include disk reads" >&2
+	fi
+	echo "run.sh: $cap: warming the page cache" >&2
+	timed floor-warm "$build/floor" "$pcap"
+	packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$tmp/floor-warm.out")
+	[ -n "$packets" ] || { echo "run.sh: cannot parse floor output" >&2; exit 1; }
+
+	rows=()         # "name seconds rss_kb"
+	declare -A secs_of=()
+	best "$cap-floor" "$runs" "$build/floor" "$pcap"
+	floor_secs=$best_secs
+	rows+=("floor $best_secs ${best_rss:-}")
+	peak_sessions= j1_rss=
+	if [ -x "$build/tcpguard" ]; then
+		for v in "j1:-j 1" "j2:-j 2" "j1-nodetect:-j 1 --no-detect" "j2-nodetect:-j 2 --no-detect"; do
+			name=${v%%:*}
+			# shellcheck disable=SC2086 # the -j words are split on purpose
+			best "$cap-$name" "$runs" "$build/tcpguard" analyze "$pcap" --json /dev/null ${v#*:} "$@"
+			rows+=("tcpguard-$name $best_secs ${best_rss:-}")
+			secs_of[$name]=$best_secs
+		done
+		j1_rss=$(sed -n 1p "$tmp/$cap-j1.rss" 2>/dev/null || true)
+		peak_sessions=$(sed -n 's/.*(peak \([0-9]*\) open at once.*/\1/p' "$tmp/$cap-j1.out")
+	else
+		echo "run.sh: $build/tcpguard not built yet: analyze skipped" >&2
+	fi
+	if have tshark; then
+		best "$cap-tshark" "$tool_runs" tshark -n -q -z conv,tcp -r "$pcap"
+		rows+=("tshark $best_secs ${best_rss:-}")
+	fi
+	if have tcptrace; then
+		best "$cap-tcptrace" "$tool_runs" tcptrace -n "$pcap"
+		rows+=("tcptrace $best_secs ${best_rss:-}")
+	fi
+	if have argus; then
+		best "$cap-argus" "$tool_runs" argus -r "$pcap" -w /dev/null
+		rows+=("argus $best_secs ${best_rss:-}")
+	fi
+
+	j1_secs=${secs_of[j1]:-}
+	echo
+	printf 'capture %s  %s: %s packets, %s bytes (best of %s runs; other tools best of %s)\n' \
+		"$cap" "$pcap" "$packets" "$bytes" "$runs" "$tool_runs"
+	printf '%-22s %10s %8s %9s %12s %8s %10s\n' "" seconds Mpps MB/s "peak RSS" "x floor" "x tg -j 1"
+	json_rows=
+	for row in "${rows[@]}"; do
+		read -r name secs rss <<<"$row"
+		vs_j1=n/a
+		[ -n "$j1_secs" ] && vs_j1=$(ratio "$secs" "$j1_secs")
+		printf '%-22s %10s %8s %9s %12s %8s %10s\n' "$name" "$secs" "$(mpps "$secs")" \
+			"$(mbps "$secs")" "$(mib "${rss:-}")" "$(ratio "$secs" "$floor_secs")" "$vs_j1"
+		json_rows="$json_rows${json_rows:+,
+}        $(jstr "$name"): {\"seconds\": $secs, \"mpps\": $(mpps "$secs"), \"mbps\": $(mbps "$secs"), \"peak_rss_kb\": $(jnum "${rss:-}"), \"x_floor\": $(ratio "$secs" "$floor_secs")}"
+	done
+	speedup= speedup_nd=
+	if [ -n "$j1_secs" ]; then
+		speedup=$(ratio "$j1_secs" "${secs_of[j2]}")
+		speedup_nd=$(ratio "${secs_of[j1-nodetect]}" "${secs_of[j2-nodetect]}")
+		printf -- '-j 2 speed-up over -j 1: %sx with detection, %sx with --no-detect\n' \
+			"$speedup" "$speedup_nd"
+	fi
+	rss_per=
+	if [ -n "$peak_sessions" ] && [ "$peak_sessions" -gt 0 ] && [ -n "$j1_rss" ]; then
+		# RSS counts the pages of the mapped capture too: take them out.
+		rss_per=$(awk -v r="$j1_rss" -v b="$bytes" -v n="$peak_sessions" \
+			'BEGIN { v = (r * 1024 - b) / n; if (v < 0) v = 0; printf "%.0f", v }')
+		printf 'tcpguard -j 1: peak %s sessions open; peak RSS less the capture: %s bytes per peak session\n' \
+			"$peak_sessions" "$rss_per"
+	fi
+	json_caps="$json_caps${json_caps:+,
+}    $(jstr "$cap"): {\"path\": $(jstr "$pcap"), \"bytes\": $bytes, \"packets\": $packets, \"gen_args\": $(jstr "$gargs"),
+      \"peak_sessions\": $(jnum "$peak_sessions"), \"rss_bytes_per_peak_session\": $(jnum "$rss_per"),
+      \"speedup_j2\": $(jnum "$speedup"), \"speedup_j2_nodetect\": $(jnum "$speedup_nd"),
+      \"rows\": {
+$json_rows
+      }}"
+	unset secs_of
+done
+
+echo
+if [ -n "${per_flow:-}" ]; then
+	printf 'flow table per tracked flow: %s bytes (session %s + evidence %s + buckets %s)\n' \
+		"$per_flow" "$sess_b" "$ev_b" "$bucket_b"
+fi
 
 {
 	printf '{\n'
-	printf '  "capture": {"path": %s, "bytes": %s, "packets": %s, "gen_args": %s},\n' \
-		"$(jstr "$pcap")" "$bytes" "$packets" "$(jstr "$gen_args")"
-	printf '  "runs": %s,\n' "$runs"
-	printf '  "host": {"kernel": %s, "cpu": %s, "date": %s},\n' \
+	printf '  "runs": %s,\n  "tool_runs": %s,\n  "args": %s,\n' "$runs" "$tool_runs" "$(jstr "$extra")"
+	printf '  "host": {"kernel": %s, "cpu": %s, "cpus": %s, "load_avg": %s, "date": %s},\n' \
 		"$(jstr "$(uname -sr)")" \
 		"$(jstr "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null)")" \
+		"$(nproc 2>/dev/null || echo null)" \
+		"$(jstr "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)")" \
 		"$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
-	printf '  "floor": {"seconds": %s, "mpps": %s, "mbps": %s, "peak_rss_kb": %s},\n' \
-		"$floor_secs" "$floor_mpps" "$floor_mbps" "$(jnum "$floor_rss")"
-	if [ -n "$analyze_secs" ]; then
-		printf '  "analyze": {"seconds": %s, "mpps": %s, "mbps": %s, "peak_rss_kb": %s, "args": %s},\n' \
-			"$analyze_secs" "$analyze_mpps" "$analyze_mbps" "$(jnum "$analyze_rss")" "$(jstr "$extra")"
-		printf '  "no_detect": {"seconds": %s, "mpps": %s, "peak_rss_kb": %s},\n' \
-			"$nodetect_secs" "$(mpps "$nodetect_secs")" "$(jnum "$nodetect_rss")"
-		printf '  "detect_cost_pct": %s,\n' "$detect_pct"
-		printf '  "ratio": %s\n' "$ratio"
+	if [ -n "${per_flow:-}" ]; then
+		printf '  "flow_bytes": {"per_flow": %s, "session": %s, "evidence": %s, "buckets": %s},\n' \
+			"$per_flow" "$sess_b" "$ev_b" "$bucket_b"
 	else
-		printf '  "analyze": null,\n'
-		printf '  "analyze_skipped": %s,\n' "$(jstr "$analyze_note")"
-		printf '  "ratio": null\n'
+		printf '  "flow_bytes": null,\n'
 	fi
-	printf '}\n'
+	printf '  "captures": {\n%s\n  }\n}\n' "$json_caps"
 } > "$out/results.json"
 echo "results: $out/results.json"

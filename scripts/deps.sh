@@ -9,6 +9,8 @@
 #
 #   scripts/deps.sh          build + test dependencies
 #   scripts/deps.sh --check  report missing packages, install nothing
+#   scripts/deps.sh --bench  the same plus the tools `make bench` compares
+#                            with: tshark, tcptrace, argus (argus-server)
 set -u
 
 pkgs=(
@@ -16,6 +18,11 @@ pkgs=(
 	libpcap-dev libcmocka-dev
 	tcpdump iproute2 nftables ethtool python3 procps time
 )
+
+if [ "${1:-}" = "--bench" ]; then
+	pkgs+=(tshark tcptrace argus-server)
+	shift
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
