@@ -111,7 +111,7 @@ SAN_FLAGS = -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 # LeakSanitizer, which ASan runs at exit).
 test-san:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-san CFLAGS="$(SAN_FLAGS)" \
-		test-unit test-golden test-peer test-corrupt
+		test-unit test-golden test-peer test-corrupt test-parallel
 
 # Every suite appends "NAME: N passed, M failed" to $(TG_RESULTS); the
 # summary adds them up. A failing suite stops the run.
