@@ -22,10 +22,12 @@ CORE_SRC = $(wildcard src/core/*.c)
 IO_SRC   = $(wildcard src/io/*.c)
 OUT_SRC  = $(wildcard src/out/*.c)
 CLI_SRC  = $(wildcard src/cli/*.c)
+CTL_SRC  = $(wildcard src/ctl/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
-APP_OBJ  = $(IO_SRC:%.c=$(BUILD)/%.o) $(OUT_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=$(BUILD)/%.o)
+APP_OBJ  = $(IO_SRC:%.c=$(BUILD)/%.o) $(OUT_SRC:%.c=$(BUILD)/%.o) $(CLI_SRC:%.c=$(BUILD)/%.o) \
+           $(CTL_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all help deps demo test test-unit test-golden test-peer test-san \
@@ -33,6 +35,8 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
         bench fuzz install clean scenarios
 
 all: $(BUILD)/tcpguard $(BUILD)/libtcpguard.a
+
+include src/bpf/bpf.mk
 
 help:
 	@echo "make            build $(BUILD)/tcpguard"
@@ -59,7 +63,7 @@ $(BUILD)/libtcpguard.a: $(CORE_OBJ)
 
 $(BUILD)/tcpguard: $(APP_OBJ) $(BUILD)/libtcpguard.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PCAP)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PCAP) $(LDLIBS_BPF)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtcpguard.a
 	@mkdir -p $(dir $@)
@@ -86,6 +90,11 @@ test-live: $(BUILD)/tcpguard
 # Causes against an independent set of real-stack captures and their truth.
 test-heldout: $(BUILD)/tcpguard
 	$(Q)tests/heldout.sh $(BUILD)/tcpguard
+
+.PHONY: test-protect
+# (root) protect's XDP defence in network namespaces; skipped otherwise.
+test-protect: $(BUILD)/tcpguard
+	$(Q)tests/protect.sh $(BUILD)/tcpguard
 
 test-corrupt: $(BUILD)/tcpguard
 	$(Q)tests/corrupt.sh $(BUILD)/tcpguard
@@ -121,6 +130,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-unit test-golden test-peer \
 		test-heldout test-corrupt test-sigint test-stress test-parallel
 	$(Q)$(MAKE) --no-print-directory test-san
+	$(Q)$(MAKE) --no-print-directory test-protect
 	$(Q)$(MAKE) --no-print-directory test-live
 	$(Q)$(MAKE) --no-print-directory test-fuzz
 	$(Q)tests/summary.sh

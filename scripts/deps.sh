@@ -17,6 +17,7 @@ pkgs=(
 	build-essential pkg-config clang llvm libclang-rt-dev
 	libpcap-dev libcmocka-dev
 	tcpdump iproute2 nftables ethtool python3 procps time
+	libbpf-dev bpftool
 )
 
 if [ "${1:-}" = "--bench" ]; then

@@ -23,6 +23,9 @@ static const struct command commands[] = {
 	  "track every TCP session in captures and log how each ended" },
 	{ "explain", cmd_explain,
 	  "tell the story of one session (or every reset) and why it ended" },
+	{ "protect", cmd_protect,
+	  "inline defence with XDP: SYN cookies, allow/deny lists, bans" },
+	{ "bans", cmd_bans, "list, add, delete or flush the bans of protect" },
 	{ "watch", cmd_watch,
 	  "the same on live traffic: log each session as it ends" },
 };

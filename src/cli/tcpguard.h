@@ -7,6 +7,8 @@
 
 int cmd_analyze(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_protect(int argc, char **argv);
+int cmd_bans(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 
 #endif

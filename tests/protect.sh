@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# tcpguard protect in network namespaces this script creates: a server
+# namespace behind the protected veth (10.94.0.1, fd00:94::1) and a client
+# namespace (10.94.0.2 and friends). Checks SYN cookies with the options
+# kept, a spoofed flood (sources 10.94.128.0/17) against real connections,
+# allow/deny, a brute-force client banned then unbanned, an innocent
+# address spoofed by a flood never banned, the backscatter guard and a
+# clean detach. Needs root; skips visibly otherwise.
+#
+#   tests/protect.sh TCPGUARD
+set -u
+bin=${1:?usage: protect.sh TCPGUARD}
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+root=$(cd "$(dirname "$0")/.." && pwd)
+results=${TG_RESULTS:-/dev/null}
+
+skip() {
+	echo "protect: skipped: $1"
+	echo "protect: skipped: $1" >>"$results"
+	exit 0
+}
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+"$bin" protect --help >/dev/null 2>&1 || skip "tcpguard built without protect"
+"$bin" protect --help | grep -q "built without BPF" &&
+	skip "built without BPF support (clang, bpftool or libbpf-dev missing)"
+for t in ip ethtool python3 cc; do
+	command -v $t >/dev/null || skip "needs $t"
+done
+bpftool btf dump file /sys/kernel/btf/vmlinux format raw 2>/dev/null |
+	grep -q "FUNC 'bpf_sk_assign_tcp_reqsk'" ||
+	skip "kernel lacks XDP helper bpf_sk_assign_tcp_reqsk (Linux 6.9+)"
+
+S=tgp-s-$$ C=tgp-c-$$ VS=tgps$$ VC=tgpc$$
+dir=$(mktemp -d)
+chmod 755 "$dir"
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
+	ip netns pids "$S" 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns pids "$C" 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns del "$S" 2>/dev/null
+	ip netns del "$C" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "protect: ok   $* [${SECONDS}s]"; }
+ko() { fail=$((fail + 1)); echo "protect: FAIL $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
+sx() { ip netns exec "$S" "$@"; }
+cx() { ip netns exec "$C" "$@"; }
+
+cc -O2 -o "$dir/flood" "$root/tests/protect/flood.c" || skip "cannot build the flood sender"
+ip netns add "$S" && ip netns add "$C" || skip "cannot create network namespaces"
+ip link add "$VS" type veth peer name "$VC"
+ip link set "$VS" netns "$S"
+ip link set "$VC" netns "$C"
+sx ip link set lo up
+cx ip link set lo up
+sx ip addr add 10.94.0.1/16 dev "$VS"
+sx ip -6 addr add fd00:94::1/64 dev "$VS" nodad
+for a in 10.94.0.2 10.94.0.3 10.94.0.5 10.94.2.6 10.94.2.7; do
+	cx ip addr add $a/16 dev "$VC"
+done
+cx ip -6 addr add fd00:94::2/64 dev "$VC" nodad
+sx ip link set "$VS" up
+cx ip link set "$VC" up
+# A veth takes its peer's XDP_TX frames only when it runs XDP itself.
+clang -O2 -target bpf -I/usr/include/$(cc -dumpmachine) -c \
+	"$root/tests/protect/pass.bpf.c" -o "$dir/pass.o" &&
+	cx ip link set dev "$VC" xdp obj "$dir/pass.o" sec xdp ||
+	skip "cannot attach XDP to the client veth"
+peer="$root/tests/protect/peer.py"
+sx python3 "$peer" server "$dir/accepted" 8080 9090 2222 &
+srv=$!
+sleep 0.5
+
+# Options as the server negotiates them without protection.
+opts() {
+	cx timeout 5 tcpdump -nli "$VC" -c 1 -Q in \
+		"tcp src port 9090" 2>/dev/null |
+		grep -o 'options \[.*\]' | sed -E 's/(val|ecr) [0-9]+/\1 N/g' >"$dir/synack" &
+	local d=$!
+	sleep 1
+	cx python3 "$peer" hold "$1" 9090 &
+	local h=$!
+	sleep 0.5
+	sx ss -tinH state established "( sport = :9090 )" |
+		tr -s ' \t' '\n\n' | grep -E '^(ts|sack|ecn|wscale:[0-9,]+|mss:[0-9]+)$' | sort | tr '\n' ' '
+	wait $h $d
+	tr '\n' ' ' <"$dir/synack"
+}
+base4=$(opts 10.94.0.1)
+base6=$(opts fd00:94::1)
+
+cat >"$dir/conf" <<CONF
+[protect]
+mode = always
+ports = 8080, 9090, 2222
+backscatter = on
+backscatter_rate = 100
+[allow]
+10.94.2.7
+[deny]
+10.94.2.0/24
+[bans]
+ports = 2222
+maxretry = 3
+findtime = 60
+bantime = 4
+max_duration = 5
+CONF
+chmod 644 "$dir/conf"
+ip netns exec "$S" "$bin" protect -i "$VS" --config "$dir/conf" --state "$dir/bans" \
+	--events "$dir/events" --timeout tcp-time-wait=1 --timeout tcp-init=1 \
+	2>"$dir/protect.err" &
+pid=$!
+for _ in $(seq 50); do
+	grep -q "protecting" "$dir/protect.err" && break
+	sleep 0.1
+done
+check "protect attached" grep -q "protecting" "$dir/protect.err"
+sed 's/^/protect: /' "$dir/protect.err"
+
+prot4=$(opts 10.94.0.1)
+prot6=$(opts fd00:94::1)
+echo "protect: options without: $base4| with: $prot4"
+echo "protect: options v6 without: $base6| with: $prot6"
+check "IPv4 options negotiated as without protection" [ -n "$base4" -a "$base4" = "$prot4" ]
+check "IPv6 options negotiated as without protection" [ -n "$base6" -a "$base6" = "$prot6" ]
+
+# A spoofed flood while a real client makes 150 connections.
+: >"$dir/accepted"
+ip netns exec "$C" "$dir/flood" -d 10.94.0.1 -p 8080 -S 10.94.128.0/17 -n 3000000 2>"$dir/flood.err" &
+fl=$!
+sleep 0.3
+res=$(cx python3 "$peer" client 10.94.0.1 8080 150)
+kill -TERM $fl 2>/dev/null; wait $fl 2>/dev/null
+echo "protect: during the flood: $res; $(cat "$dir/flood.err")"
+okc=${res#ok }; okc=${okc%% *}
+check "legitimate connections >= 99% during the flood" [ "${okc:-0}" -ge 149 ]
+check "no spoofed source reached the server's accept queue" \
+	bash -c "! grep -q '^10\.94\.1[2-9][0-9]\.\|^10\.94\.2[0-5][0-9]\.' '$dir/accepted'"
+res6=$(cx python3 "$peer" client fd00:94::1 8080 5)
+check "IPv6 connections through cookies ($res6)" [ "$res6" = "ok 5 fail 0" ]
+
+# Allow wins over deny; the denied host reaches nothing.
+rd=$(cx python3 "$peer" client 10.94.0.1 8080 2 10.94.2.6)
+ra=$(cx python3 "$peer" client 10.94.0.1 8080 2 10.94.2.7)
+check "denylisted 10.94.2.6 refused ($rd)" [ "$rd" = "ok 0 fail 2" ]
+check "denylisted source never reached the server" bash -c "! grep -q '^10\.94\.2\.6 ' '$dir/accepted'"
+check "allowlisted 10.94.2.7 inside the denied prefix gets through ($ra)" [ "$ra" = "ok 2 fail 0" ]
+
+# A flood spoofing an innocent address at the jail port: never a ban.
+cx "$dir/flood" -d 10.94.0.1 -p 2222 -s 10.94.0.5 -n 20000 2>/dev/null
+sleep 2.5
+check "spoofed SYNs from innocent 10.94.0.5 did not ban it" \
+	bash -c "! '$bin' bans --state '$dir/bans' list | grep -q '^10\.94\.0\.5 '"
+ri=$(cx python3 "$peer" client 10.94.0.1 2222 1 10.94.0.5)
+check "innocent 10.94.0.5 still connects ($ri)" [ "$ri" = "ok 1 fail 0" ]
+
+# Brute force: short sessions from 10.94.0.3 to the jail port.
+cx python3 "$peer" client 10.94.0.1 2222 4 10.94.0.3 >/dev/null
+banned=0
+for _ in $(seq 40); do
+	"$bin" bans --state "$dir/bans" list | grep -q '^10\.94\.0\.3 ' && { banned=1; break; }
+	sleep 0.1
+done
+check "brute-force client 10.94.0.3 banned" [ "$banned" = 1 ]
+rb=$(cx python3 "$peer" client 10.94.0.1 8080 1 10.94.0.3)
+check "banned client dropped ($rb)" [ "$rb" = "ok 0 fail 1" ]
+sleep 3
+ru=$(cx python3 "$peer" client 10.94.0.1 8080 1 10.94.0.3)
+check "ban expired, client back ($ru)" [ "$ru" = "ok 1 fail 0" ]
+check "ban and unban logged" bash -c "grep -q '\"event\":\"ban\",\"addr\":\"10.94.0.3\"' '$dir/events' &&
+	grep -q '\"event\":\"unban\",\"addr\":\"10.94.0.3\"' '$dir/events'"
+
+# Manual bans through the state file reach the running data path.
+"$bin" bans --state "$dir/bans" add 10.94.0.2 --time 60
+sleep 1.5
+rm_=$(cx python3 "$peer" client 10.94.0.1 8080 1 10.94.0.2)
+"$bin" bans --state "$dir/bans" del 10.94.0.2
+sleep 1.5
+rm2=$(cx python3 "$peer" client 10.94.0.1 8080 1 10.94.0.2)
+check "bans add/del reach a running protect ($rm_ / $rm2)" \
+	[ "$rm_" = "ok 0 fail 1" -a "$rm2" = "ok 1 fail 0" ]
+
+# Backscatter: SYN-ACKs nobody here asked for get a RST.
+cx "$dir/flood" -d 10.94.0.1 -p 40000 -s 10.94.0.2 -A -n 20 2>/dev/null
+sleep 0.3
+
+kill -INT $pid
+for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+	ko "protect exits on SIGINT"
+	grep -E 'State|Sig' /proc/$pid/status; cat /proc/$pid/wchan; echo
+	timeout 5 gdb -p $pid -batch -ex bt 2>/dev/null | grep '^#' | head
+	kill -KILL $pid
+fi
+wait $pid
+pid=
+sed 's/^/protect: /' "$dir/protect.err" | grep -E "packets|syn-|ack-cookie|handshake|backscatter|deny|ban-drop|rule"
+bs=$(awk '$1=="backscatter-rst"{print $2}' "$dir/protect.err")
+check "backscatter SYN-ACKs answered with RST (${bs:-0})" [ "${bs:-0}" -ge 20 ]
+check "XDP detached at exit" bash -c "! ip netns exec '$S' ip link show '$VS' | grep -q xdp"
+check "TC filter removed at exit" bash -c "[ -z \"\$(ip netns exec '$S' tc filter show dev '$VS' ingress)\" ]"
+sx setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" protect -i "$VS" \
+	--config "$dir/conf" >"$dir/noperm" 2>&1
+check "clear error without privileges: $(head -c 200 "$dir/noperm")" grep -q 'not permitted' "$dir/noperm"
+
+echo "protect: $pass passed, $fail failed"
+echo "protect: $pass passed, $fail failed" >>"$results"
+[ "$fail" -eq 0 ]
