@@ -7,7 +7,9 @@ BPF_CLANG ?= clang
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || ls /usr/sbin/bpftool 2>/dev/null)
 TG_HAVE_BPF ?= $(shell command -v $(BPF_CLANG) >/dev/null 2>&1 && \
 	test -n "$(BPFTOOL)" && pkg-config --exists libbpf 2>/dev/null && echo 1)
-BPF_ARCH_INC = /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
+# Debian keeps asm/ under the multiarch triplet (clang -dumpmachine names
+# another one, so ask for the multiarch name).
+BPF_ARCH_INC = /usr/include/$(shell $(BPF_CLANG) -print-multiarch 2>/dev/null || gcc -print-multiarch)
 
 ifeq ($(TG_HAVE_BPF),1)
 LDLIBS_BPF = $(shell pkg-config --libs libbpf)

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "analyze_par.h"
+#include "common.h"
 #include "tcpguard/decode.h"
 #include "tcpguard/engine.h"
 #include "../io/source.h"
@@ -792,17 +793,8 @@ static int finish_outputs(struct par *p, int report, int status)
 		if (report >= 0)
 			tg_sink_report_merge(&r->sinks[report], &p->w[j].report);
 	}
-	for (int i = 0; i < r->nsinks; i++) {
-		int rc = r->sinks[i].ops->finish(&r->sinks[i], &st);
-
-		if (rc) {
-			fprintf(stderr, "tcpguard: writing %s output: %s\n",
-				r->sinks[i].ops->name, strerror(-rc));
-			status = 2;
-		}
-		if (i == report)
-			tg_cli_detect_summary(r->det, r->sinks[i].f);
-	}
+	if (tg_cli_finish_sinks(r->sinks, r->nsinks, &st, r->det))
+		status = 2;
 	return status;
 }
 

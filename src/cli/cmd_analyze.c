@@ -273,17 +273,8 @@ int cmd_analyze(int argc, char **argv)
 		fputs("tcpguard: interrupted: writing every session seen so far\n", stderr);
 	tg_engine_finish(e);
 	tg_cli_detect_finish(&a->det, e, &cfg, argv + first, nfiles, filter);
-	for (int i = 0; i < a->nsinks; i++) {
-		int rc = a->sinks[i].ops->finish(&a->sinks[i], tg_engine_stats(e));
-
-		if (rc) {
-			fprintf(stderr, "tcpguard: writing %s output: %s\n",
-				a->sinks[i].ops->name, strerror(-rc));
-			status = 2;
-		}
-		if (!strcmp(a->sinks[i].ops->name, "report"))
-			tg_cli_detect_summary(&a->det, a->sinks[i].f);
-	}
+	if (tg_cli_finish_sinks(a->sinks, a->nsinks, tg_engine_stats(e), &a->det))
+		status = 2;
 out:
 	tg_engine_free(e);
 	for (int i = 0; i < a->nsinks; i++)

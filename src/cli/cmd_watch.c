@@ -354,17 +354,7 @@ static int finish(struct watch *w, struct tg_source *src, struct tg_engine *e)
 	tg_engine_finish(e);
 	/* No second read: the alerts still open end here, unmeasured. */
 	tg_cli_detect_finish(&w->det, e, NULL, NULL, 0, NULL);
-	for (int i = 0; i < w->nsinks; i++) {
-		int rc = w->sinks[i].ops->finish(&w->sinks[i], tg_engine_stats(e));
-
-		if (rc) {
-			fprintf(stderr, "tcpguard: writing %s output: %s\n",
-				w->sinks[i].ops->name, strerror(-rc));
-			status = 2;
-		}
-		if (!strcmp(w->sinks[i].ops->name, "report"))
-			tg_cli_detect_summary(&w->det, w->sinks[i].f);
-	}
+	status = tg_cli_finish_sinks(w->sinks, w->nsinks, tg_engine_stats(e), &w->det);
 	if (tg_source_live_stats(src, &ls) == 0)
 		fprintf(stderr, "tcpguard: %s: %" PRIu64 " frames captured, %" PRIu64
 			" dropped by kernel, %" PRIu64 " by interface\n", src->path,

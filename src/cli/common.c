@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze_detect.h"
 #include "common.h"
 #include "tcpguard/engine.h"
 
@@ -197,4 +198,23 @@ char *tg_cli_join(int argc, char **argv, int first)
 			strcat(s, " ");
 	}
 	return s;
+}
+
+int tg_cli_finish_sinks(struct tg_sink *sinks, int n, const struct tg_stats *st,
+			struct tg_cli_detect *det)
+{
+	int status = 0;
+
+	for (int i = 0; i < n; i++) {
+		int rc = sinks[i].ops->finish(&sinks[i], st);
+
+		if (rc) {
+			fprintf(stderr, "tcpguard: writing %s output: %s\n",
+				sinks[i].ops->name, strerror(-rc));
+			status = 2;
+		}
+		if (det && !strcmp(sinks[i].ops->name, "report"))
+			tg_cli_detect_summary(det, sinks[i].f);
+	}
+	return status;
 }

@@ -61,4 +61,12 @@ char *tg_cli_join(int argc, char **argv, int first);
 int tg_cli_open_sinks(struct tg_sink *sinks, int *n, const char *json,
 		      const char *zeek, int quiet, uint64_t seed);
 
+struct tg_cli_detect;
+
+/* Finishes every sink with @st (trailers, the summary, and after the
+ * summary the attacks section of @det unless it is NULL). Returns 0, or 2
+ * after printing which output could not be written. */
+int tg_cli_finish_sinks(struct tg_sink *sinks, int n, const struct tg_stats *st,
+			struct tg_cli_detect *det);
+
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "pcap_frame.h"
 #include "source.h"
 #include "tcpguard/decode.h"
 
@@ -33,13 +34,7 @@ static int pf_next(struct tg_source *src, struct tg_frame *f)
 	int rc = pcap_next_ex(pf->p, &h, &data);
 
 	if (rc == 1) {
-		f->data = data;
-		f->cap_len = h->caplen;
-		f->wire_len = h->len;
-		f->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull +
-			   (uint64_t)h->ts.tv_usec;
-		f->num = ++pf->num;
-		f->link = src->link;
+		tg_frame_from_pcap(f, h, data, ++pf->num, src->link);
 		return 1;
 	}
 	if (rc == PCAP_ERROR_BREAK)

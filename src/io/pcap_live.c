@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "live.h"
+#include "pcap_frame.h"
 #include "tcpguard/decode.h"
 
 struct pcap_live {
@@ -47,14 +48,7 @@ static int pl_next(struct tg_source *src, struct tg_frame *f)
 	int rc = pcap_next_ex(pl->p, &h, &data);
 
 	if (rc == 1) {
-		f->data = data;
-		f->cap_len = h->caplen;
-		f->wire_len = h->len;
-		/* Nanosecond precision was asked for: tv_usec holds ns. */
-		f->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull +
-			   (uint64_t)h->ts.tv_usec;
-		f->num = ++pl->num;
-		f->link = src->link;
+		tg_frame_from_pcap(f, h, data, ++pl->num, src->link);
 		return 1;
 	}
 	if (rc == 0)
