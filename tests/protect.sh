@@ -205,6 +205,8 @@ wait $pid
 pid=
 sed 's/^/protect: /' "$dir/protect.err" | grep -E "packets|syn-|ack-cookie|handshake|backscatter|deny|ban-drop|rule"
 bs=$(awk '$1=="backscatter-rst"{print $2}' "$dir/protect.err")
+odd=$(awk '$1=="syn-passed-odd"{print $2}' "$dir/protect.err")
+check "every flood SYN answered at XDP, none passed to the kernel (${odd:-?} passed)" [ "${odd:-1}" -eq 0 ]
 check "backscatter SYN-ACKs answered with RST (${bs:-0})" [ "${bs:-0}" -ge 20 ]
 check "XDP detached at exit" bash -c "! ip netns exec '$S' ip link show '$VS' | grep -q xdp"
 check "TC filter removed at exit" bash -c "[ -z \"\$(ip netns exec '$S' tc filter show dev '$VS' ingress)\" ]"

@@ -387,6 +387,39 @@ static __always_inline int syn_cookie(struct xdp_md *ctx, struct pkt *p,
 		o.ts = 0;
 	t = bpf_ktime_get_ns() >> TG_PT_CK_EPOCH_SHIFT;
 	h = cookie_hash(p, v4, isn, t, c);
+	if (v4) {
+		saddr4 = P4(p)->saddr;
+		daddr4 = P4(p)->daddr;
+	}
+	mss = v4 ? c->mss4 : c->mss6;
+
+	/* Resize to headers + our options. A short SYN (a flood tool's,
+	 * often without options) may leave no tailroom to grow into: then
+	 * the SYN-ACK offers only what fits, MSS alone or nothing, and the
+	 * cookie says so; such a client did not offer more anyway. */
+	optlen = o.ts ? 20 : 12;
+	want = (int)p->l4off + 20 + (int)optlen;
+	cur = (int)(end - (void *)(long)ctx->data);
+	delta = want - cur;
+	if (delta > 0 && bpf_xdp_adjust_tail(ctx, delta)) {
+		int room = cur - (int)p->l4off - 20;
+
+		optlen = room >= 12 ? 12 : room >= 4 ? 4 : 0;
+		o.ts = 0;
+		if (optlen < 12) {
+			ws = TG_PT_CK_WS_MASK;
+			sack = 0;
+		}
+		want = (int)p->l4off + 20 + (int)optlen;
+		delta = want - cur;
+		if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
+			count(TG_PT_C_SYN_ODD);
+			return XDP_PASS;
+		}
+	} else if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta)) {
+		count(TG_PT_C_SYN_ODD);
+		return XDP_PASS;
+	}
 	cookie = ((__u32)h & 0x1fffff) << TG_PT_CK_HASH_SHIFT |
 		 ((__u32)t & TG_PT_CK_T_MASK) << TG_PT_CK_T_SHIFT |
 		 mssidx << TG_PT_CK_MSS_SHIFT | (ecn ? TG_PT_CK_ECN : 0) |
@@ -394,27 +427,12 @@ static __always_inline int syn_cookie(struct xdp_md *ctx, struct pkt *p,
 	if (o.ts)
 		tsval = (bpf_get_prandom_u32() & ~TG_PT_TS_HASH_MASK) |
 			((__u32)(h >> 32) & TG_PT_TS_HASH_MASK);
-	if (v4) {
-		saddr4 = P4(p)->saddr;
-		daddr4 = P4(p)->daddr;
-	}
-	mss = v4 ? c->mss4 : c->mss6;
 	eff = msstab(v4, mssidx);
 	if (eff > mss)
 		eff = mss;
 	if (o.ts)
 		eff -= 12;
 	win = eff ? (65535 / eff) * eff : 65535;
-
-	/* Resize to headers + our options, then rewrite everything. */
-	optlen = o.ts ? 20 : 12;
-	want = (int)p->l4off + 20 + (int)optlen;
-	cur = (int)(end - (void *)(long)ctx->data);
-	delta = want - cur;
-	if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
-		count(TG_PT_C_SYN_ODD);
-		return XDP_PASS;
-	}
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	{
@@ -433,7 +451,7 @@ static __always_inline int syn_cookie(struct xdp_md *ctx, struct pkt *p,
 			struct iphdr *ip = (void *)(eth + 1);
 
 			tcp = (void *)(ip + 1);
-			if ((void *)tcp + 40 > end)
+			if ((void *)(tcp + 1) > end)
 				return XDP_DROP;
 			iplen = 20 + 20 + optlen;
 			ip->version = 4;
@@ -453,7 +471,7 @@ static __always_inline int syn_cookie(struct xdp_md *ctx, struct pkt *p,
 			struct in6_addr a;
 
 			tcp = (void *)(ip6 + 1);
-			if ((void *)tcp + 40 > end)
+			if ((void *)(tcp + 1) > end)
 				return XDP_DROP;
 			*(__be32 *)ip6 = bpf_htonl(0x60000000);
 			ip6->payload_len = bpf_htons(20 + optlen);
@@ -473,19 +491,31 @@ static __always_inline int syn_cookie(struct xdp_md *ctx, struct pkt *p,
 		tcp->check = 0;
 		tcp->urg_ptr = 0;
 		q = (__u8 *)(tcp + 1);
-		put32(q, 0x02040000u | mss);
 		if (optlen == 20) {
+			if ((void *)tcp + 40 > end)
+				return XDP_DROP;
+			put32(q, 0x02040000u | mss);
 			put32(q + 4, sack ? 0x0402080au : 0x0101080au);
 			put32(q + 8, tsval);
 			put32(q + 12, o.tsval);
 			put32(q + 16, ws != TG_PT_CK_WS_MASK ?
 				      0x01030300u | c->wscale : 0x01010101u);
 			s = bpf_csum_diff(0, 0, (void *)tcp, 40, 0);
-		} else {
+		} else if (optlen == 12) {
+			if ((void *)tcp + 32 > end)
+				return XDP_DROP;
+			put32(q, 0x02040000u | mss);
 			put32(q + 4, sack ? 0x01010402u : 0x01010101u);
 			put32(q + 8, ws != TG_PT_CK_WS_MASK ?
 				     0x01030300u | c->wscale : 0x01010101u);
 			s = bpf_csum_diff(0, 0, (void *)tcp, 32, 0);
+		} else if (optlen == 4) {
+			if ((void *)tcp + 24 > end)
+				return XDP_DROP;
+			put32(q, 0x02040000u | mss);
+			s = bpf_csum_diff(0, 0, (void *)tcp, 24, 0);
+		} else {
+			s = bpf_csum_diff(0, 0, (void *)tcp, 20, 0);
 		}
 		if (v4) {
 			s += daddr4;

@@ -110,7 +110,6 @@ int main(int argc, char **argv)
 			struct iphdr *ip = (void *)pk[i];
 			struct tcphdr *th = (void *)(pk[i] + 20);
 			uint8_t *o = pk[i] + 40;
-			struct { uint32_t s, d; uint8_t z, p; uint16_t l; } ph;
 			uint32_t s;
 
 			seed = seed * 1103515245u + 12345u;
@@ -136,14 +135,17 @@ int main(int argc, char **argv)
 			}
 			th->window = htons(64240);
 			o[0] = 2, o[1] = 4, o[2] = 0x05, o[3] = 0xb4;
-			ph.s = s, ph.d = dst, ph.z = 0, ph.p = IPPROTO_TCP, ph.l = htons(24);
 			{
-				uint32_t sum = 0;
-				const uint16_t *w = (const void *)&ph;
+				uint8_t b[12 + 24];
 
-				for (size_t k = 0; k < sizeof(ph) / 2; k++)
-					sum += w[k];
-				th->check = csum(th, 24, sum);
+				memcpy(b, &s, 4);
+				memcpy(b + 4, &dst, 4);
+				b[8] = 0;
+				b[9] = IPPROTO_TCP;
+				b[10] = 0;
+				b[11] = 24;
+				memcpy(b + 12, th, 24);
+				th->check = csum(b, sizeof(b), 0);
 			}
 		}
 		if (sendmmsg(fd, msg, (unsigned)n, 0) < 0) {
