@@ -17,7 +17,7 @@ pkgs=(
 	build-essential pkg-config clang llvm libclang-rt-dev
 	libpcap-dev libcmocka-dev
 	tcpdump iproute2 nftables ethtool python3 procps time
-	libbpf-dev bpftool
+	libbpf-dev bpftool hping3
 )
 
 if [ "${1:-}" = "--bench" ]; then
