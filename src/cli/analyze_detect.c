@@ -58,7 +58,8 @@ int tg_cli_detect_setup(struct tg_cli_detect *d, struct tg_engine_cfg *cfg)
 	char err[512];
 
 	tg_detect_cfg_default(&cfg->detect);
-	if (d->config && tg_cli_detect_ini(&cfg->detect, d->config, err, sizeof(err))) {
+	if (d->config && tg_cli_detect_ini_shared(&cfg->detect, d->config,
+						  d->shared_config, err, sizeof(err))) {
 		fprintf(stderr, "tcpguard: %s\n", err);
 		return 2;
 	}

@@ -22,6 +22,8 @@ struct tg_cli_detect {
 	const char *events;     /* --alert-events all|end (NULL: the command's) */
 	bool live;              /* watch: events default to all, no measuring */
 	bool off;               /* --no-detect */
+	bool shared_config;     /* config also holds the command's own
+	                         * sections (protect): those are skipped */
 	bool all;               /* start and update events are written too */
 	FILE *f;
 	struct tg_alert *v;     /* every alert, for the summary */

@@ -39,7 +39,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze_detect.h"
 #include "common.h"
+#include "detect_ini.h"
 #include "tcpguard.h"
 #include "tcpguard/engine.h"
 #include "../ctl/bans.h"
@@ -96,6 +98,8 @@ struct protect {
 	struct tg_sink sinks[3];
 	int nsinks;
 	FILE *events;
+	struct tg_cli_detect det;
+	bool dirty;             /* alerts written since the last flush */
 	struct verified ver[VERIFIED_SLOTS];
 	struct attack att[MAX_ATTACK];
 	int natt;
@@ -136,6 +140,10 @@ static void help(FILE *f)
 	      "  --events PATH        bans, unbans, auto-mode changes as JSON lines\n"
 	      "                       (default stderr)\n"
 	      "  -q, --quiet          no counters at exit\n"
+	      "  --alerts PATH        attack alerts as JSON lines ('-' = stdout);\n"
+	      "                       SIGHUP reopens it\n"
+	      "  --alert-events WHICH all (default): start, updates and end; end\n"
+	      "  --no-detect          no attack detection (mode auto needs it)\n"
 	      "\n"
 	      "Configuration:\n"
 	      "  [protect]  mode = off|always|auto   ports = 80,443\n"
@@ -146,7 +154,9 @@ static void help(FILE *f)
 	      "             bantime = 600   bantime_increment = on   factor = 2\n"
 	      "             maxtime = 604800   max_duration = 10   state = FILE\n"
 	      "             ignore = PREFIX[, PREFIX...]\n"
-	      "  [auto]     syn_pps = 1000   hold = 10\n",
+	      "  [auto]     syn_pps = 1000   hold = 10\n"
+	      "  [detect], [syn-flood], ...  detection thresholds as for watch\n"
+	      "             (docs/detection.md)\n",
 	      f);
 }
 
@@ -202,6 +212,7 @@ static int load_config(struct pcfg *c, const char *path)
 {
 	char line[1024], sect[32] = "";
 	unsigned num = 0;
+	bool detect = false;    /* in a detection section: tg_cli_detect_ini's */
 	FILE *f = fopen(path, "re");
 
 	if (!f) {
@@ -223,12 +234,15 @@ static int load_config(struct pcfg *c, const char *path)
 				goto bad;
 			*e = 0;
 			snprintf(sect, sizeof(sect), "%s", s + 1);
-			if (strcmp(sect, "protect") && strcmp(sect, "allow") &&
+			detect = tg_cli_detect_ini_section(sect);
+			if (!detect && strcmp(sect, "protect") && strcmp(sect, "allow") &&
 			    strcmp(sect, "deny") && strcmp(sect, "bans") &&
 			    strcmp(sect, "auto"))
 				goto bad;
 			continue;
 		}
+		if (detect)
+			continue;
 		if (!strcmp(sect, "allow") || !strcmp(sect, "deny")) {
 			struct rule *r = &c->rules[c->nrules];
 
@@ -489,6 +503,14 @@ static void on_end(void *ctx, const struct tg_session *s,
 	}
 }
 
+static void on_alert(void *ctx, const struct tg_alert *a)
+{
+	struct protect *p = ctx;
+
+	tg_cli_detect_alert(&p->det, a);
+	p->dirty = true;
+}
+
 static void on_synrate(void *ctx, const uint8_t addr[16], uint64_t syns)
 {
 	struct protect *p = ctx;
@@ -617,6 +639,20 @@ static int setup_data_path(struct protect *p, const char *iface, bool generic,
 	return 0;
 }
 
+/* SIGHUP: the output files again under their names (log rotation). */
+static void reopen(struct protect *p)
+{
+	int rc;
+
+	for (int i = 0; i < p->nsinks; i++)
+		if ((rc = tg_sink_reopen(&p->sinks[i])))
+			fprintf(stderr, "tcpguard: reopening %s: %s (still writing to "
+				"the old file)\n", p->sinks[i].path, strerror(-rc));
+	if ((rc = tg_cli_detect_reopen(&p->det)))
+		fprintf(stderr, "tcpguard: reopening %s: %s (still writing to the "
+			"old file)\n", p->det.alerts, strerror(-rc));
+}
+
 static int loop(struct protect *p, struct tg_source *src, struct tg_engine *e,
 		int sfd)
 {
@@ -651,6 +687,11 @@ static int loop(struct protect *p, struct tg_source *src, struct tg_engine *e,
 		now = mono_ns();
 		if (have_skew && e)
 			tg_engine_advance(e, (uint64_t)(now - skew - 100000000ll));
+		if (e)
+			tg_cli_detect_poll(&p->det, e);
+		if (p->dirty && tg_cli_detect_sync(&p->det))
+			fprintf(stderr, "tcpguard: writing alerts: %s\n", strerror(errno));
+		p->dirty = false;
 		if (now >= next_tick) {
 			tick(p);
 			for (int i = 0; i < p->nsinks; i++)
@@ -666,6 +707,7 @@ static int loop(struct protect *p, struct tg_source *src, struct tg_engine *e,
 			while (read(sfd, &si, sizeof(si)) == sizeof(si))
 				if (si.ssi_signo != SIGHUP)
 					return 0;
+			reopen(p);
 			reload_bans(p, true);
 		}
 	}
@@ -678,9 +720,12 @@ int cmd_protect(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "mode", required_argument, NULL, 'O' },
 		{ "state", required_argument, NULL, 'X' },
-		{ "backend", required_argument, NULL, 'E' },
+		{ "backend", required_argument, NULL, 'B' },
 		{ "generic", no_argument, NULL, 'G' },
-		{ "pin", no_argument, NULL, 'N' },
+		{ "pin", no_argument, NULL, 'I' },
+		{ "alerts", required_argument, NULL, 'A' },
+		{ "alert-events", required_argument, NULL, 'E' },
+		{ "no-detect", no_argument, NULL, 'N' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "zeek", required_argument, NULL, 'z' },
 		{ "events", required_argument, NULL, 'V' },
@@ -712,7 +757,10 @@ int cmd_protect(int argc, char **argv)
 	tg_jail_cfg_default(&p->cfg.jail);
 	snprintf(p->cfg.state, sizeof(p->cfg.state), "/var/lib/tcpguard/bans");
 	ecfg.on_end = on_end;
+	ecfg.on_alert = on_alert;
 	ecfg.cb_ctx = p;
+	p->det.live = true;
+	p->det.shared_config = true;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:c:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -727,9 +775,9 @@ int cmd_protect(int argc, char **argv)
 			}
 			break;
 		case 'X': state = optarg; break;
-		case 'E': backend = optarg; break;
+		case 'B': backend = optarg; break;
 		case 'G': generic = true; break;
-		case 'N': pin = true; break;
+		case 'I': pin = true; break;
 		case 'j': json = optarg; break;
 		case 'z': zeek = optarg; break;
 		case 'V': events = optarg; break;
@@ -740,6 +788,13 @@ int cmd_protect(int argc, char **argv)
 				puts("\n(this tcpguard was built without BPF support)");
 			goto out;
 		default:
+			status = tg_cli_detect_opt(&p->det, c, optarg);
+			if (status == 1) {
+				status = 0;
+				break;
+			}
+			if (status)
+				goto out;
 			status = tg_cli_engine_opt(&ecfg, p->srv_ports, c, optarg);
 			if (status == 1) {
 				status = 0;
@@ -771,6 +826,9 @@ int cmd_protect(int argc, char **argv)
 		goto out;
 	}
 	if (config && (status = load_config(&p->cfg, config)))
+		goto out;
+	p->det.config = config;
+	if ((status = tg_cli_detect_setup(&p->det, &ecfg)))
 		goto out;
 	if (mode >= 0)
 		p->cfg.mode = (uint8_t)mode;
@@ -821,12 +879,17 @@ int cmd_protect(int argc, char **argv)
 		}
 	}
 	status = loop(p, have_src ? &src : NULL, e, sfd);
-	if (e)
+	if (e) {
 		tg_engine_finish(e);
+		/* Live: the alerts still open end here, unmeasured. */
+		tg_cli_detect_finish(&p->det, e, NULL, NULL, 0, NULL);
+	}
 	for (int i = 0; i < p->nsinks; i++)
 		p->sinks[i].ops->finish(&p->sinks[i], tg_engine_stats(e));
-	if (!quiet)
+	if (!quiet) {
 		print_counters(p);
+		tg_cli_detect_summary(&p->det, stderr);
+	}
 out:
 	tg_engine_free(e);
 	if (have_src)
@@ -837,6 +900,7 @@ out:
 	tg_nft_close(p->nft);
 	tg_jail_free(p->jail);
 	tg_bans_free(&p->bans);
+	tg_cli_detect_free(&p->det);
 	if (p->events && p->events != stderr)
 		fclose(p->events);
 	if (sfd >= 0)

@@ -128,13 +128,28 @@ static int set_key(struct tg_detect_cfg *cfg, const struct key *k, char *v)
 	return 0;
 }
 
+bool tg_cli_detect_ini_section(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i].section, name))
+			return true;
+	return false;
+}
+
 int tg_cli_detect_ini(struct tg_detect_cfg *cfg, const char *path, char *err,
 		      size_t errlen)
+{
+	return tg_cli_detect_ini_shared(cfg, path, false, err, errlen);
+}
+
+int tg_cli_detect_ini_shared(struct tg_detect_cfg *cfg, const char *path,
+			     bool skip_foreign, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char line[512];
 	unsigned ln = 0;
 	int rc = 0;
+	bool foreign = false;
 
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -153,8 +168,12 @@ int tg_cli_detect_ini(struct tg_detect_cfg *cfg, const char *path, char *err,
 				rc = -1;
 				break;
 			}
+			s[strlen(s) - 1] = '\0';
+			foreign = skip_foreign && !tg_cli_detect_ini_section(trim(s + 1));
 			continue;
 		}
+		if (foreign)
+			continue;
 		eq = strchr(s, '=');
 		if (!eq) {
 			snprintf(err, errlen, "%s:%u: expected key = value", path, ln);

@@ -17,6 +17,15 @@
 int tg_cli_detect_ini(struct tg_detect_cfg *cfg, const char *path, char *err,
 		      size_t errlen);
 
+/* The same, for a file other sections share (protect's --config): with
+ * @skip_foreign, lines under a section that holds no detection key are
+ * left to the other reader. */
+int tg_cli_detect_ini_shared(struct tg_detect_cfg *cfg, const char *path,
+			     bool skip_foreign, char *err, size_t errlen);
+
+/* Whether @name is one of the detection sections ([syn-flood], ...). */
+bool tg_cli_detect_ini_section(const char *name);
+
 /* Writes @cfg as an INI file that tg_cli_detect_ini reads back. */
 void tg_cli_detect_ini_write(FILE *f, const struct tg_detect_cfg *cfg);
 
