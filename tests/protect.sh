@@ -7,7 +7,9 @@
 # kept, a spoofed flood (sources 10.94.128.0/17) against real connections,
 # allow/deny, a brute-force client banned then unbanned, an innocent
 # address spoofed by a flood never banned, the backscatter guard and a
-# clean detach. Needs root; skips visibly otherwise.
+# clean detach; then mode auto: a bounded flood turns cookies on through
+# the detector and off after it stops, with alerts written and reopened.
+# Needs root; skips visibly otherwise.
 #
 #   tests/protect.sh TCPGUARD
 set -u
@@ -210,6 +212,70 @@ check "every flood SYN answered at XDP, none passed to the kernel (${odd:-?} pas
 check "backscatter SYN-ACKs answered with RST (${bs:-0})" [ "${bs:-0}" -ge 20 ]
 check "XDP detached at exit" bash -c "! ip netns exec '$S' ip link show '$VS' | grep -q xdp"
 check "TC filter removed at exit" bash -c "[ -z \"\$(ip netns exec '$S' tc filter show dev '$VS' ingress)\" ]"
+# Auto mode: the detector's syn-flood alert (fed with XDP's samples of
+# the SYNs cookies answer) turns cookies on for 10.94.0.1:8080 and its end
+# turns them off; alerts go to --alerts, reopened on SIGHUP.
+cat >"$dir/auto.conf" <<CONF
+[protect]
+mode = auto
+ports = 8080
+[detect]
+quiet_ms = 2000
+[syn-flood]
+syn_alarm_pps = 200
+syn_activate_pps = 500
+[baseline]
+baseline_windows = 100000
+CONF
+chmod 644 "$dir/auto.conf"
+ip netns exec "$S" "$bin" protect -i "$VS" --config "$dir/auto.conf" --state "$dir/bans2" \
+	--events "$dir/auto.events" --alerts "$dir/alerts" --timeout tcp-init=1 \
+	2>"$dir/auto.err" &
+pid=$!
+for _ in $(seq 50); do grep -q "protecting" "$dir/auto.err" && break; sleep 0.1; done
+check "protect attached in mode auto" grep -q "mode auto" "$dir/auto.err"
+(for _ in $(seq 45); do cx python3 "$peer" client 10.94.0.1 8080 2; sleep 0.1; done) \
+	>"$dir/auto.clients" &
+cl=$!
+sleep 1
+t0=$(date +%s%N)
+cx "$dir/flood" -d 10.94.0.1 -p 8080 -S 10.94.128.0/17 -r 3000 -n 15000 2>/dev/null &
+fl=$!
+on=
+for _ in $(seq 80); do
+	grep -q '"cookies-on","addr":"10.94.0.1","port":8080' "$dir/auto.events" 2>/dev/null &&
+		{ on=$(( ($(date +%s%N) - t0) / 1000000 )); break; }
+	sleep 0.1
+done
+check "auto: cookies on for 10.94.0.1:8080 ${on:-never} ms after the flood began" \
+	[ -n "$on" ] && [ "${on:-99999}" -le 4000 ]
+mv "$dir/alerts" "$dir/alerts.1"
+kill -HUP $pid
+wait $fl
+t1=$(date +%s%N)
+off=
+for _ in $(seq 100); do
+	grep -q '"cookies-off","addr":"10.94.0.1","port":8080' "$dir/auto.events" &&
+		{ off=$(( ($(date +%s%N) - t1) / 1000000 )); break; }
+	sleep 0.1
+done
+check "auto: cookies off ${off:-never} ms after the flood stopped (quiet_ms 2000)" \
+	[ -n "$off" ] && [ "${off:-99999}" -le 6000 ]
+wait $cl
+ac=$(awk '{o += $2; f += $4} END {print o + 0, f + 0}' "$dir/auto.clients")
+check "auto: legitimate connections all succeed throughout (ok/fail: $ac)" \
+	[ "${ac#* }" = 0 ] && [ "${ac% *}" -ge 80 ]
+check "auto: syn-flood start alert in the alerts file" \
+	grep -q '"event":"start".*"kind":"syn-flood"' "$dir/alerts.1"
+check "auto: after SIGHUP the alert's end goes to the reopened file" \
+	grep -q '"event":"end".*"kind":"syn-flood"' "$dir/alerts"
+kill -INT $pid
+wait $pid
+pid=
+grep -E "syn-cookie-sent|syn-passed |syn-sample|syn-samples-fed" "$dir/auto.err" | sed 's/^/protect: /'
+check "auto: attacks section in the summary" grep -q "attacks detected" "$dir/auto.err"
+sed 's/^/protect: /' "$dir/auto.events"
+
 sx setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" protect -i "$VS" \
 	--config "$dir/conf" >"$dir/noperm" 2>&1
 check "clear error without privileges: $(head -c 200 "$dir/noperm")" grep -q 'not permitted' "$dir/noperm"

@@ -96,7 +96,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct tg_pt_addr);
+	__type(key, struct tg_pt_dst);
 	__type(value, __u64);
 } attack SEC(".maps");
 
@@ -124,6 +124,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
+
+/* Heads of cookie SYNs for the control plane's detector (cfg.sample). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} synsample SEC(".maps");
 
 /* MSS the cookie can carry, by index (3 bits). A client's MSS is rounded
  * down to the nearest entry, as Linux does with its 4-entry tables. A
@@ -324,11 +330,52 @@ static __always_inline __u64 cookie_hash(struct pkt *p, const int v4,
 	return siphash(w, 6, c);
 }
 
-static __always_inline int under_attack(struct pkt *p)
+/* Whether @port of the destination, or the whole address, is under
+ * attack (auto mode). */
+static __always_inline int under_attack(struct pkt *p, __u32 port)
 {
-	__u64 *until = bpf_map_lookup_elem(&attack, &p->dst);
+	struct tg_pt_dst k = { .port = (__u16)port };
+	__u64 *until, now = bpf_ktime_get_ns();
 
-	return until && *until > bpf_ktime_get_ns();
+	__builtin_memcpy(k.addr, &p->dst, 16);
+	until = bpf_map_lookup_elem(&attack, &k);
+	if (until && *until > now)
+		return 1;
+	k.port = 0;
+	until = bpf_map_lookup_elem(&attack, &k);
+	return until && *until > now;
+}
+
+/* Copies the head of the SYN about to be answered with a cookie (so
+ * before it is rewritten) to the sample ring. */
+static __always_inline void sample_syn(struct xdp_md *ctx)
+{
+	__u32 len = ctx->data_end - ctx->data;
+	__u64 n = len;
+	struct tg_pt_sample *s;
+	long rc;
+
+	if (len < 1)
+		return;
+	s = bpf_ringbuf_reserve(&synsample, sizeof(*s), 0);
+	if (!s) {
+		count(TG_PT_C_SAMPLE_LOST);
+		return;
+	}
+	s->ts_ns = bpf_ktime_get_ns();
+	s->len = len;
+	/* The compiler knows len < 128 after a clamp and would drop a plain
+	 * mask; the verifier needs one, so it is written in asm. */
+	asm volatile("%[n] &= 0xffff" : [n] "+r"(n));
+	if (n > TG_PT_SAMPLE_LEN)
+		n = TG_PT_SAMPLE_LEN;
+	s->cap = (__u32)n;
+	rc = n ? bpf_xdp_load_bytes(ctx, 0, s->data, (__u32)n) : -1;
+	if (rc) {
+		bpf_ringbuf_discard(s, 0);
+		return;
+	}
+	bpf_ringbuf_submit(s, 0);
 }
 
 static __always_inline void count_syn(struct pkt *p)
@@ -754,7 +801,7 @@ static __always_inline int handle_tcp(struct xdp_md *ctx, struct pkt *p,
 		if (!prot || !*prot || c->mode == TG_PT_OFF)
 			return XDP_PASS;
 		count_syn(p);
-		if (c->mode == TG_PT_AUTO && !under_attack(p)) {
+		if (c->mode == TG_PT_AUTO && !under_attack(p, port)) {
 			count(TG_PT_C_SYN_PASS);
 			return XDP_PASS;
 		}
@@ -762,6 +809,8 @@ static __always_inline int handle_tcp(struct xdp_md *ctx, struct pkt *p,
 			count(TG_PT_C_SYN_ODD);
 			return XDP_PASS;
 		}
+		if (c->sample)
+			sample_syn(ctx);
 		return syn_cookie(ctx, p, c, v4);
 	}
 	if ((fl & 0x16) == 0x12) {                      /* SYN-ACK */
@@ -778,7 +827,7 @@ static __always_inline int handle_tcp(struct xdp_md *ctx, struct pkt *p,
 			return XDP_PASS;
 		}
 		if (check_cookie(p, end, c, &m, v4)) {
-			if (c->mode == TG_PT_AUTO && !under_attack(p)) {
+			if (c->mode == TG_PT_AUTO && !under_attack(p, port)) {
 				count(TG_PT_C_ACK_PASS);
 				return XDP_PASS;
 			}

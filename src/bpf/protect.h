@@ -71,6 +71,7 @@ enum tg_pt_counter {
 	TG_PT_C_BS_DROP,        /* unsolicited SYN-ACK over the RST rate: dropped */
 	TG_PT_C_TC_ASSIGN,      /* TC: request socket created from a cookie */
 	TG_PT_C_TC_FAIL,        /* TC: no listener or the kernel refused */
+	TG_PT_C_SAMPLE_LOST,    /* cookie SYN not copied: sample ring full */
 	TG_PT_C__COUNT
 };
 
@@ -84,7 +85,7 @@ struct tg_pt_cfg {
 	tg_u8 ts_ok;            /* net.ipv4.tcp_timestamps */
 	tg_u8 ecn_ok;           /* net.ipv4.tcp_ecn != 0 */
 	tg_u8 ws_ok;            /* net.ipv4.tcp_window_scaling */
-	tg_u8 pad;
+	tg_u8 sample;           /* 1: copy each cookie SYN to the sample ring */
 	tg_u16 mss4;            /* MSS the server announces over IPv4 */
 	tg_u16 mss6;
 	tg_u32 bs_rate_pps;     /* backscatter RSTs per second, per CPU */
@@ -113,9 +114,28 @@ struct tg_pt_rule {
 
 #define TG_PT_MAX_RULES 4096
 
-/* Key of the attack and SYN-rate maps. */
+/* Key of the SYN-rate map. */
 struct tg_pt_addr {
 	tg_u8 addr[16];
+};
+
+/* Key of the attack map: a destination and port (host order; 0: every
+ * protected port of the address). */
+struct tg_pt_dst {
+	tg_u8 addr[16];
+	tg_u16 port;
+	tg_u16 pad;
+};
+
+/* Sample-ring record: the head of a SYN that XDP answered with a cookie,
+ * which therefore never reaches a capture after XDP. The control plane
+ * feeds it to the engine so the detector still sees the flood. */
+#define TG_PT_SAMPLE_LEN 128
+struct tg_pt_sample {
+	tg_u64 ts_ns;           /* CLOCK_MONOTONIC */
+	tg_u32 len;             /* frame length */
+	tg_u32 cap;             /* bytes in data */
+	tg_u8 data[TG_PT_SAMPLE_LEN];
 };
 
 /* Ring-buffer event: a source proved its address (a valid cookie ACK). */

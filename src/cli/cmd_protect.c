@@ -19,8 +19,12 @@
  *    lock and from there to the XDP deny map with expiry (or an nftables
  *    set with --backend nft). The file is re-read when it changes, which
  *    is how `tcpguard bans add|del|flush` reach a running protect;
- *  - auto mode: a destination whose SYN rate (counted by XDP) exceeds
- *    [auto] syn_pps gets cookies until the rate stays below for hold_s.
+ *  - auto mode follows the engine's detector: a syn-flood alert at level
+ *    activate or above turns cookies on for its destination (address and
+ *    port), its end turns them off. Cookie SYNs never reach the capture,
+ *    so XDP copies their heads to a sample ring that is fed to the engine
+ *    (docs/design.md). [auto] syn_pps > 0 adds XDP's own per-address rate
+ *    as a fast safety net, on for hold_s after the rate fell.
  *
  * Exit: SIGINT/SIGTERM detach everything (unless --pin) and print the
  * counters. Exit status 2 for usage, configuration and attach errors.
@@ -43,6 +47,7 @@
 #include "common.h"
 #include "detect_ini.h"
 #include "tcpguard.h"
+#include "tcpguard/detect.h"
 #include "tcpguard/engine.h"
 #include "../ctl/bans.h"
 #include "../ctl/nft.h"
@@ -83,10 +88,17 @@ struct verified {
 	int64_t at_s;
 };
 
+/* A destination with cookies on in auto mode: from a syn-flood alert of
+ * the detector (port as the alert names it, 0: the whole address) while
+ * it lasts at level activate or above, or from the XDP safety net (port
+ * 0) for hold_s after the rate fell. */
 struct attack {
 	uint8_t addr[16];
-	int64_t last_hot_s;
+	uint16_t port;
 	bool on;
+	bool detector;
+	uint32_t alert_id;
+	int64_t last_hot_s;
 };
 
 struct protect {
@@ -103,6 +115,9 @@ struct protect {
 	struct verified ver[VERIFIED_SLOTS];
 	struct attack att[MAX_ATTACK];
 	int natt;
+	struct tg_engine *e;
+	int64_t rt_off_ns;      /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	uint64_t samples;
 	struct timespec state_mtime;
 	ino_t state_ino;
 	off_t state_size;
@@ -154,7 +169,7 @@ static void help(FILE *f)
 	      "             bantime = 600   bantime_increment = on   factor = 2\n"
 	      "             maxtime = 604800   max_duration = 10   state = FILE\n"
 	      "             ignore = PREFIX[, PREFIX...]\n"
-	      "  [auto]     syn_pps = 1000   hold = 10\n"
+	      "  [auto]     syn_pps = 0 (XDP safety net, off)   hold = 10\n"
 	      "  [detect], [syn-flood], ...  detection thresholds as for watch\n"
 	      "             (docs/detection.md)\n",
 	      f);
@@ -503,40 +518,113 @@ static void on_end(void *ctx, const struct tg_session *s,
 	}
 }
 
+/* Cookies on or off for one attack entry, with an event line. */
+static void attack_set(struct protect *p, struct attack *a, bool on, const char *fmt,
+		       ...) __attribute__((format(printf, 4, 5)));
+
+static void attack_set(struct protect *p, struct attack *a, bool on, const char *fmt,
+		       ...)
+{
+	struct tg_pfx pfx;
+	char more[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(more, sizeof(more), fmt, ap);
+	va_end(ap);
+	a->on = on;
+	/* A long deadline, refreshed each tick: a pinned program left behind
+	 * by a killed protect falls back to no cookies within the hour. */
+	tg_xdp_attack(p->x, a->addr, a->port, on ? (uint64_t)mono_ns() +
+		      3600ull * 1000000000ull : 0);
+	tg_pfx_host(&pfx, a->addr);
+	event(p, on ? "cookies-on" : "cookies-off", &pfx, ",\"port\":%u,\"by\":\"%s\"%s",
+	      a->port, a->detector ? "detector" : "xdp-rate", more);
+}
+
+static struct attack *attack_find(struct protect *p, const uint8_t addr[16],
+				  uint16_t port, bool detector)
+{
+	for (int i = 0; i < p->natt; i++)
+		if (!memcmp(p->att[i].addr, addr, 16) && p->att[i].port == port &&
+		    p->att[i].detector == detector)
+			return &p->att[i];
+	if (p->natt >= MAX_ATTACK)
+		return NULL;
+	memset(&p->att[p->natt], 0, sizeof(p->att[0]));
+	memcpy(p->att[p->natt].addr, addr, 16);
+	p->att[p->natt].port = port;
+	p->att[p->natt].detector = detector;
+	return &p->att[p->natt++];
+}
+
+/* Auto mode follows the detector: a syn-flood alert at level activate or
+ * above turns cookies on for its target (address, and port when the
+ * alert names one); its end turns them off. */
+static void auto_alert(struct protect *p, const struct tg_alert *al)
+{
+	struct attack *a;
+
+	if (al->kind != TG_AK_SYN_FLOOD || !p->x || p->cfg.mode != TG_PT_AUTO)
+		return;
+	if (al->event == TG_AE_END) {
+		for (int i = 0; i < p->natt; i++) {
+			a = &p->att[i];
+			if (!a->detector || a->alert_id != al->id)
+				continue;
+			if (a->on)
+				attack_set(p, a, false, ",\"alert\":%" PRIu32, al->id);
+			p->att[i--] = p->att[--p->natt];
+		}
+		return;
+	}
+	if (al->level < TG_AL_ACTIVATE)
+		return;
+	a = attack_find(p, al->target.b, al->target_port, true);
+	if (!a || a->on)
+		return;
+	a->alert_id = al->id;
+	attack_set(p, a, true, ",\"alert\":%" PRIu32 ",\"level\":\"%s\",\"peak_pps\":%.0f",
+		   al->id, tg_alert_level_str[al->level], al->peak_pps);
+}
+
 static void on_alert(void *ctx, const struct tg_alert *a)
 {
 	struct protect *p = ctx;
 
 	tg_cli_detect_alert(&p->det, a);
+	auto_alert(p, a);
 	p->dirty = true;
 }
 
+/* A cookie SYN's head from XDP: to the engine, as if captured, so the
+ * detector keeps seeing a flood that cookies hide from the capture. */
+static void on_sample(void *ctx, const struct tg_pt_sample *sm)
+{
+	struct protect *p = ctx;
+
+	if (!p->e)
+		return;
+	p->samples++;
+	tg_engine_feed(p->e, TG_LINK_ETHERNET, sm->ts_ns + (uint64_t)p->rt_off_ns,
+		       p->samples, sm->data, sm->cap < TG_PT_SAMPLE_LEN ? sm->cap :
+		       TG_PT_SAMPLE_LEN, sm->len);
+}
+
+/* The XDP safety net ([auto] syn_pps): a SYN rate XDP counted itself. */
 static void on_synrate(void *ctx, const uint8_t addr[16], uint64_t syns)
 {
 	struct protect *p = ctx;
-	struct attack *a = NULL;
-	int64_t now = time(NULL);
+	struct attack *a;
 
-	for (int i = 0; i < p->natt; i++)
-		if (!memcmp(p->att[i].addr, addr, 16))
-			a = &p->att[i];
-	if (syns < p->cfg.syn_pps)
+	if (!p->cfg.syn_pps || syns < p->cfg.syn_pps)
 		return;
-	if (!a) {
-		if (p->natt >= MAX_ATTACK)
-			return;
-		a = &p->att[p->natt++];
-		memset(a, 0, sizeof(*a));
-		memcpy(a->addr, addr, 16);
-	}
-	a->last_hot_s = now;
-	if (!a->on) {
-		struct tg_pfx pfx;
-
-		a->on = true;
-		tg_pfx_host(&pfx, addr);
-		event(p, "cookies-on", &pfx, ",\"syn_per_s\":%" PRIu64, syns);
-	}
+	a = attack_find(p, addr, 0, false);
+	if (!a)
+		return;
+	a->last_hot_s = time(NULL);
+	if (!a->on)
+		attack_set(p, a, true, ",\"syn_per_s\":%" PRIu64, syns);
 }
 
 /* Once a second: auto mode, and bans that expired or changed on disk. */
@@ -549,15 +637,14 @@ static void tick(struct protect *p)
 		for (int i = 0; i < p->natt; i++) {
 			struct attack *a = &p->att[i];
 
-			if (a->on && now - a->last_hot_s >= (int64_t)p->cfg.hold_s) {
-				struct tg_pfx pfx;
-
-				a->on = false;
-				tg_pfx_host(&pfx, a->addr);
-				event(p, "cookies-off", &pfx, "%s", "");
+			if (!a->detector && a->on &&
+			    now - a->last_hot_s >= (int64_t)p->cfg.hold_s) {
+				attack_set(p, a, false, "%s", "");
+				p->att[i--] = p->att[--p->natt];
+			} else if (a->on) {
+				tg_xdp_attack(p->x, a->addr, a->port, (uint64_t)mono_ns() +
+					      3600ull * 1000000000ull);
 			}
-			tg_xdp_attack(p->x, a->addr, a->on ?
-				      (uint64_t)mono_ns() + (uint64_t)p->cfg.hold_s * 1000000000ull : 0);
 		}
 	}
 	for (size_t i = 0; i < p->bans.n; i++) {
@@ -591,7 +678,8 @@ static void print_counters(struct protect *p)
 		}
 	}
 	fprintf(stderr, "  verified-failures      %" PRIu64 "\n  bans-made              %"
-		PRIu64 "\n", p->failures, p->bans_made);
+		PRIu64 "\n  syn-samples-fed        %" PRIu64 "\n", p->failures, p->bans_made,
+		p->samples);
 }
 
 static int setup_data_path(struct protect *p, const char *iface, bool generic,
@@ -682,8 +770,14 @@ static int loop(struct protect *p, struct tg_source *src, struct tg_engine *e,
 			fprintf(stderr, "tcpguard: %s\n", src->err);
 			return 1;
 		}
-		if (p->x)
+		if (p->x) {
+			struct timespec rt;
+
+			clock_gettime(CLOCK_REALTIME, &rt);
+			p->rt_off_ns = (int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec -
+				       mono_ns();
 			tg_xdp_events_poll(p->x, on_event, p);
+		}
 		now = mono_ns();
 		if (have_skew && e)
 			tg_engine_advance(e, (uint64_t)(now - skew - 100000000ll));
@@ -741,7 +835,7 @@ int cmd_protect(int argc, char **argv)
 	struct tg_engine *e = NULL;
 	const char *config = NULL, *json = NULL, *zeek = NULL, *events = NULL;
 	const char *state = NULL, *backend = "xdp";
-	int mode = -1, quiet = 0, status = 0, c, sfd = -1;
+	int mode = -1, quiet = 0, status = 0, c, sfd = -1, rc;
 	bool generic = false, pin = false, have_src = false;
 	sigset_t sigs;
 
@@ -752,7 +846,7 @@ int cmd_protect(int argc, char **argv)
 	p->cfg.backscatter = true;
 	p->cfg.bs_rate = 1000;
 	p->cfg.max_duration_ms = 10000;
-	p->cfg.syn_pps = 1000;
+	p->cfg.syn_pps = 0;             /* the XDP safety net is opt-in */
 	p->cfg.hold_s = 10;
 	tg_jail_cfg_default(&p->cfg.jail);
 	snprintf(p->cfg.state, sizeof(p->cfg.state), "/var/lib/tcpguard/bans");
@@ -877,6 +971,17 @@ int cmd_protect(int argc, char **argv)
 			status = 2;
 			goto out;
 		}
+		p->e = e;
+		if (p->x && ecfg.detect.enabled && (rc = tg_xdp_samples(p->x, on_sample, p)))
+			fprintf(stderr, "tcpguard: warning: no SYN samples from XDP (%s): "
+				"the detector does not see floods that cookies answer\n",
+				strerror(-rc));
+	}
+	if (p->cfg.mode == TG_PT_AUTO && !p->cfg.syn_pps && (!e || !ecfg.detect.enabled)) {
+		fprintf(stderr, "tcpguard: mode auto follows the detector: it needs the "
+			"capture and detection on, or [auto] syn_pps\n");
+		status = 2;
+		goto out;
 	}
 	status = loop(p, have_src ? &src : NULL, e, sfd);
 	if (e) {

@@ -1564,7 +1564,10 @@ static void emit_updates(struct tg_detect *d, uint64_t now)
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		struct slot *s = &d->slots[i];
 
-		if (s->closed || !s->start_sent || now < s->next_update)
+		/* A level reached is reported at once: a defence such as
+		 * protect's cookies follows it. */
+		if (s->closed || !s->start_sent ||
+		    (now < s->next_update && s->a.level <= s->upd_level))
 			continue;
 		if (s->a.packets == s->upd_packets && s->a.sessions == s->upd_sessions &&
 		    s->a.level == s->upd_level)

@@ -29,6 +29,7 @@ const char *const tg_pt_counter_str[TG_PT_C__COUNT] = {
 	[TG_PT_C_BS_DROP] = "backscatter-drop",
 	[TG_PT_C_TC_ASSIGN] = "handshake-completed",
 	[TG_PT_C_TC_FAIL] = "handshake-refused",
+	[TG_PT_C_SAMPLE_LOST] = "syn-sample-lost",
 };
 
 const char *const tg_pt_mode_str[TG_PT__MODE_COUNT] = {
@@ -100,9 +101,17 @@ int tg_xdp_rule_hits(struct tg_xdp *x, uint32_t id, uint64_t *hits)
 	return -EOPNOTSUPP;
 }
 
-int tg_xdp_attack(struct tg_xdp *x, const uint8_t addr[16], uint64_t until)
+int tg_xdp_attack(struct tg_xdp *x, const uint8_t addr[16], uint16_t port,
+		  uint64_t until)
 {
-	(void)x, (void)addr, (void)until;
+	(void)x, (void)addr, (void)port, (void)until;
+	return -EOPNOTSUPP;
+}
+
+int tg_xdp_samples(struct tg_xdp *x,
+		   void (*cb)(void *ctx, const struct tg_pt_sample *s), void *ctx)
+{
+	(void)x, (void)cb, (void)ctx;
 	return -EOPNOTSUPP;
 }
 
@@ -162,6 +171,8 @@ struct tg_xdp {
 	char iface[IF_NAMESIZE];
 	void (*ev_cb)(void *ctx, const struct tg_pt_event *ev);
 	void *ev_ctx;
+	void (*sm_cb)(void *ctx, const struct tg_pt_sample *s);
+	void *sm_ctx;
 };
 
 static char libbpf_msg[2048];
@@ -505,10 +516,11 @@ int tg_xdp_rule_hits(struct tg_xdp *x, uint32_t id, uint64_t *hits)
 	return percpu_sum(x, bpf_map__fd(x->skel->maps.hits), &id, hits);
 }
 
-int tg_xdp_attack(struct tg_xdp *x, const uint8_t addr[16], uint64_t until)
+int tg_xdp_attack(struct tg_xdp *x, const uint8_t addr[16], uint16_t port,
+		  uint64_t until)
 {
 	int fd = bpf_map__fd(x->skel->maps.attack);
-	struct tg_pt_addr k;
+	struct tg_pt_dst k = { .port = port };
 
 	memcpy(k.addr, addr, 16);
 	if (!until)
@@ -548,12 +560,41 @@ static int on_ring(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct tg_xdp *x = ctx;
+
+	if (len >= sizeof(struct tg_pt_sample) && x->sm_cb)
+		x->sm_cb(x->sm_ctx, data);
+	return 0;
+}
+
 int tg_xdp_events_fd(struct tg_xdp *x)
 {
 	if (!x->rb)
 		x->rb = ring_buffer__new(bpf_map__fd(x->skel->maps.events),
 					 on_ring, x, NULL);
 	return x->rb ? ring_buffer__epoll_fd(x->rb) : -1;
+}
+
+int tg_xdp_samples(struct tg_xdp *x,
+		   void (*cb)(void *ctx, const struct tg_pt_sample *s), void *ctx)
+{
+	int fd = bpf_map__fd(x->skel->maps.cfg);
+	struct tg_pt_cfg c;
+	uint32_t zero = 0;
+
+	if (tg_xdp_events_fd(x) < 0)
+		return -ENOMEM;
+	if (ring_buffer__add(x->rb, bpf_map__fd(x->skel->maps.synsample),
+			     on_sample, x))
+		return -errno;
+	x->sm_cb = cb;
+	x->sm_ctx = ctx;
+	if (bpf_map_lookup_elem(fd, &zero, &c))
+		return -errno;
+	c.sample = 1;
+	return bpf_map_update_elem(fd, &zero, &c, 0) ? -errno : 0;
 }
 
 int tg_xdp_events_poll(struct tg_xdp *x,

@@ -58,9 +58,16 @@ int tg_xdp_bans_each(struct tg_xdp *x,
 int tg_xdp_counters(struct tg_xdp *x, uint64_t out[TG_PT_C__COUNT]);
 int tg_xdp_rule_hits(struct tg_xdp *x, uint32_t id, uint64_t *hits);
 
-/* Auto mode: @addr (16 bytes, IPv4 mapped) gets cookies until
- * @until_mono_ns; 0 clears it. */
-int tg_xdp_attack(struct tg_xdp *x, const uint8_t addr[16], uint64_t until_mono_ns);
+/* Auto mode: @port of @addr (16 bytes, IPv4 mapped; port 0: all its
+ * protected ports) gets cookies until @until_mono_ns; 0 clears it. */
+int tg_xdp_attack(struct tg_xdp *x, const uint8_t addr[16], uint16_t port,
+		  uint64_t until_mono_ns);
+
+/* Has XDP copy the head of every SYN it answers with a cookie to the
+ * sample ring (those never reach a capture after XDP); tg_xdp_events_poll
+ * then also calls @cb(@ctx, sample) for each. 0 or a negative errno. */
+int tg_xdp_samples(struct tg_xdp *x,
+		   void (*cb)(void *ctx, const struct tg_pt_sample *s), void *ctx);
 
 /* Reads and clears the per-destination SYN counts. */
 int tg_xdp_synrate_each(struct tg_xdp *x,
