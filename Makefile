@@ -65,10 +65,15 @@ $(BUILD)/tcpguard: $(APP_OBJ) $(BUILD)/libtcpguard.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_PCAP) $(LDLIBS_BPF)
 
+# A unit test of a module outside the core names its objects below; they
+# link before the core library.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtcpguard.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtcpguard.a $(LDLIBS_CMOCKA)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(filter %.o,$^) \
+		$(BUILD)/libtcpguard.a $(LDLIBS_CMOCKA)
+
+$(BUILD)/tests/test_bans: $(BUILD)/src/ctl/bans.o
 
 demo: deps all
 	$(Q)./$(BUILD)/tcpguard analyze tests/data/demo.pcap

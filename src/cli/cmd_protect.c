@@ -488,22 +488,13 @@ static void on_end(void *ctx, const struct tg_session *s,
 {
 	struct protect *p = ctx;
 	const uint8_t *src = (const uint8_t *)&s->orig_h;
-	bool handshake = false;
-	uint64_t dur_ms;
 
 	for (int i = 0; i < p->nsinks; i++)
 		p->sinks[i].ops->session(&p->sinks[i], s, ev, c);
 	if (!p->cfg.njail || !jail_port(p, s->resp_p))
 		return;
-	/* Verified: the engine saw the responder's SYN-ACK and an ACK from the
-	 * originator, or XDP validated the originator's cookie. */
-	for (int i = 0; i < s->hist_len && i < TG_HIST_MAX; i++)
-		if (s->hist[i] == 'h')
-			handshake = (s->d[0].hist_seen & TG_HS_ACK) != 0;
-	if (!handshake && !is_verified(p, src))
-		return;
-	dur_ms = (s->last_ns - s->first_ns) / 1000000;
-	if (dur_ms >= p->cfg.max_duration_ms || allowlisted(p, src))
+	if (!tg_jail_counts(s, is_verified(p, src), p->cfg.max_duration_ms) ||
+	    allowlisted(p, src))
 		return;
 	p->failures++;
 	{

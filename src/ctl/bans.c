@@ -161,17 +161,21 @@ static struct tg_ban *grow(struct tg_bans *b)
 
 int tg_bans_load(struct tg_bans *b, const char *path, char *err, size_t errlen)
 {
+	struct tg_bans nb = { 0 };
 	char line[512];
 	unsigned num = 0;
+	int rc = 0;
 	FILE *f;
 
-	b->n = 0;
 	f = fopen(path, "re");
 	if (!f) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			b->n = 0;
 			return 0;
+		}
+		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		return rc;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char pfx[128], reason[48] = "";
@@ -181,20 +185,29 @@ int tg_bans_load(struct tg_bans *b, const char *path, char *err, size_t errlen)
 		struct tg_pfx p;
 
 		num++;
+		/* Every record the writer makes ends in a newline: a line
+		 * without one was cut short (or is too long to be a record). */
+		if (!strchr(line, '\n')) {
+			snprintf(err, errlen, "%s:%u: %s", path, num, feof(f) ?
+				 "truncated record (no newline at the end)" :
+				 "line too long for a ban record");
+			rc = -EINVAL;
+			goto out;
+		}
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		if (sscanf(line, "%127s %" SCNd64 " %" SCNd64 " %u %47s", pfx,
 			   &since, &until, &count, reason) < 4 ||
 		    tg_pfx_parse(pfx, &p)) {
 			snprintf(err, errlen, "%s:%u: not a ban record", path, num);
-			fclose(f);
-			return -EINVAL;
+			rc = -EINVAL;
+			goto out;
 		}
-		ban = grow(b);
+		ban = grow(&nb);
 		if (!ban) {
-			fclose(f);
 			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
+			rc = -ENOMEM;
+			goto out;
 		}
 		ban->pfx = p;
 		ban->since_s = since;
@@ -202,7 +215,19 @@ int tg_bans_load(struct tg_bans *b, const char *path, char *err, size_t errlen)
 		ban->count = count;
 		snprintf(ban->reason, sizeof(ban->reason), "%s", reason);
 	}
+	if (ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "%s: read error", path);
+	}
+out:
 	fclose(f);
+	if (rc) {
+		/* All or nothing: @b keeps the list it had. */
+		tg_bans_free(&nb);
+		return rc;
+	}
+	tg_bans_free(b);
+	*b = nb;
 	return 0;
 }
 
@@ -409,4 +434,17 @@ bool tg_jail_fail(struct tg_jail *j, const uint8_t addr[16], int64_t now_s,
 	memset(s, 0, sizeof(*s));       /* start over after a ban */
 	*ban_s = tg_jail_bantime(&j->cfg, prior);
 	return true;
+}
+
+bool tg_jail_counts(const struct tg_session *s, bool cookie_verified,
+		    uint32_t max_duration_ms)
+{
+	bool handshake = false;
+
+	for (int i = 0; i < s->hist_len && i < TG_HIST_MAX; i++)
+		if (s->hist[i] == 'h')
+			handshake = (s->d[0].hist_seen & TG_HS_ACK) != 0;
+	if (!handshake && !cookie_verified)
+		return false;
+	return (s->last_ns - s->first_ns) / 1000000 < max_duration_ms;
 }

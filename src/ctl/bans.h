@@ -5,7 +5,8 @@
  * (which applies bans to the XDP deny map or an nftables set) and by
  * `tcpguard bans` (which edits the state file and tells protect to
  * reload). Pure bookkeeping plus file I/O: no BPF here, so it builds and
- * is tested without BPF support.
+ * is tested without BPF support (tests/unit/test_bans.c). tg_jail_counts
+ * is the rule that decides which ended sessions are failures at all.
  *
  * Times are wall-clock seconds (time(NULL)) so bans survive a restart;
  * the XDP side converts them to monotonic deadlines when applying them.
@@ -18,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "tcpguard/session-t.h"
 
 /* An address prefix, IPv4 (v4, plen <= 32, addr[0..3]) or IPv6. */
 struct tg_pfx {
@@ -54,8 +57,10 @@ struct tg_bans {
 	size_t cap;
 };
 
-/* Reads @path into @b (emptied first). A missing file is an empty list.
- * Returns 0 or a negative errno; @err gets a message. */
+/* Reads @path into @b, replacing its list. A missing file is an empty
+ * list. Returns 0 or a negative errno with @err set ("FILE:LINE: why");
+ * on error @b is left as it was: a corrupt or truncated file never loads
+ * in part. */
 int tg_bans_load(struct tg_bans *b, const char *path, char *err, size_t errlen);
 
 /* Writes @b to @path atomically (temporary file, fsync, rename). */
@@ -117,5 +122,17 @@ bool tg_jail_fail(struct tg_jail *j, const uint8_t addr[16], int64_t now_s,
 
 /* The ban length for the (prior+1)-th ban. */
 int64_t tg_jail_bantime(const struct tg_jail_cfg *c, uint32_t prior);
+
+/* Whether the ended session @s may count as one failure of its
+ * originator: it is verified and shorter than @max_duration_ms. Verified
+ * means the originator completed a handshake, which a spoofed source
+ * cannot: the engine saw the responder's SYN-ACK ('h') and an ACK from
+ * the originator, or @cookie_verified (XDP validated the originator's
+ * SYN cookie, whose handshake the capture never sees). So SYN-only
+ * evidence (a SYN never answered, a reset before the handshake, a
+ * SYN-ACK nobody asked for, a closed port) never counts. Pure: reads @s
+ * only. */
+bool tg_jail_counts(const struct tg_session *s, bool cookie_verified,
+		    uint32_t max_duration_ms);
 
 #endif
