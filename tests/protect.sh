@@ -8,7 +8,8 @@
 # allow/deny, a brute-force client banned then unbanned, an innocent
 # address spoofed by a flood never banned, the backscatter guard and a
 # clean detach; then mode auto: a bounded flood turns cookies on through
-# the detector and off after it stops, with alerts written and reopened.
+# the detector and off after it stops, with alerts written and reopened;
+# then bans through the nftables backend (--backend nft).
 # Needs root; skips visibly otherwise.
 #
 #   tests/protect.sh TCPGUARD
@@ -275,6 +276,59 @@ pid=
 grep -E "syn-cookie-sent|syn-passed |syn-sample|syn-samples-fed" "$dir/auto.err" | sed 's/^/protect: /'
 check "auto: attacks section in the summary" grep -q "attacks detected" "$dir/auto.err"
 sed 's/^/protect: /' "$dir/auto.events"
+
+# The nftables backend (mode off: bans only, no XDP): the brute-force
+# client lands in the set protect manages (table inet tcpguard, set ban4,
+# src/ctl/nft.c) and is dropped; `bans del` takes it out again.
+nft_backend() {
+	cat >"$dir/nft.conf" <<CONF
+[protect]
+mode = off
+[bans]
+ports = 2222
+maxretry = 3
+findtime = 60
+bantime = 60
+max_duration = 5
+CONF
+	chmod 644 "$dir/nft.conf"
+	inset() { sx nft list set inet tcpguard ban4 2>/dev/null | grep -qwF "$1"; }
+	ip netns exec "$S" "$bin" protect -i "$VS" --backend nft --config "$dir/nft.conf" \
+		--state "$dir/bans3" --events "$dir/nft.events" --timeout tcp-time-wait=1 \
+		2>"$dir/nft.err" &
+	pid=$!
+	for _ in $(seq 50); do sx nft list chain inet tcpguard input >/dev/null 2>&1 && break; sleep 0.1; done
+	check "nft: protect made table inet tcpguard" sx nft list set inet tcpguard ban4 >/dev/null
+	sleep 0.5                       # the capture opens after the table
+	cx python3 "$peer" client 10.94.0.1 2222 4 10.94.0.3 >/dev/null
+	banned=0
+	for _ in $(seq 40); do inset 10.94.0.3 && { banned=1; break; }; sleep 0.1; done
+	check "nft: brute-force client 10.94.0.3 in set ban4" [ "$banned" = 1 ]
+	check "nft: the ban is in the state file" \
+		bash -c "'$bin' bans --state '$dir/bans3' list | grep -q '^10\.94\.0\.3 .*brute-force:2222'"
+	rb=$(cx python3 "$peer" client 10.94.0.1 8080 1 10.94.0.3)
+	rc_=$(cx python3 "$peer" client 10.94.0.1 8080 1 10.94.0.2)
+	check "nft: banned client dropped ($rb), another still served ($rc_)" \
+		[ "$rb" = "ok 0 fail 1" -a "$rc_" = "ok 1 fail 0" ]
+	"$bin" bans --state "$dir/bans3" del 10.94.0.3
+	gone=0
+	for _ in $(seq 30); do inset 10.94.0.3 || { gone=1; break; }; sleep 0.1; done
+	check "nft: bans del took 10.94.0.3 out of ban4" [ "$gone" = 1 ]
+	ru=$(cx python3 "$peer" client 10.94.0.1 8080 1 10.94.0.3)
+	check "nft: unbanned client connects again ($ru)" [ "$ru" = "ok 1 fail 0" ]
+	kill -INT $pid
+	for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	kill -0 $pid 2>/dev/null && { ko "nft: protect exits on SIGINT"; kill -KILL $pid; }
+	wait $pid
+	pid=
+	check "nft: table removed at exit" bash -c "! ip netns exec '$S' nft list table inet tcpguard >/dev/null 2>&1"
+	grep -E "verified-failures|bans-made" "$dir/nft.err" | sed 's/^/protect: nft /'
+}
+if command -v nft >/dev/null; then
+	nft_backend
+else
+	echo "protect: nft backend not tested: needs nft"
+fi
 
 sx setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" protect -i "$VS" \
 	--config "$dir/conf" >"$dir/noperm" 2>&1
