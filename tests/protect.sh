@@ -235,7 +235,7 @@ ip netns exec "$S" "$bin" protect -i "$VS" --config "$dir/auto.conf" --state "$d
 pid=$!
 for _ in $(seq 50); do grep -q "protecting" "$dir/auto.err" && break; sleep 0.1; done
 check "protect attached in mode auto" grep -q "mode auto" "$dir/auto.err"
-(for _ in $(seq 45); do cx python3 "$peer" client 10.94.0.1 8080 2; sleep 0.1; done) \
+(for _ in $(seq 45); do cx python3 "$peer" client 10.94.0.1 8080 5; sleep 0.1; done) \
 	>"$dir/auto.clients" &
 cl=$!
 sleep 1
