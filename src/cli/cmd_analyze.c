@@ -194,25 +194,16 @@ int cmd_analyze(int argc, char **argv)
 		case 'h':
 			help(stdout);
 			goto out;
-		default:
-			status = tg_cli_detect_opt(&a->det, c, optarg);
-			if (status == 1) {
-				status = 0;
+		default: {
+			enum tg_cli_opt r = tg_cli_shared_opt(&a->det, &cfg, a->ports, c, optarg);
+
+			if (r == TG_CLI_OPT_NEXT)
 				break;
-			}
-			if (status == 3) {
-				status = 0;
-				goto out;
-			}
-			status = tg_cli_engine_opt(&cfg, a->ports, c, optarg);
-			if (status == 1) {
-				status = 0;
-				break;
-			}
-			if (status == 0)
+			if (r == TG_CLI_OPT_UNKNOWN)
 				help(stderr);
-			status = 2;
+			status = r == TG_CLI_OPT_DONE ? 0 : 2;
 			goto out;
+		}
 		}
 	}
 	first = optind;

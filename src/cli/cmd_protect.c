@@ -872,23 +872,16 @@ int cmd_protect(int argc, char **argv)
 			if (!tg_xdp_built_in())
 				puts("\n(this tcpguard was built without BPF support)");
 			goto out;
-		default:
-			status = tg_cli_detect_opt(&p->det, c, optarg);
-			if (status == 1) {
-				status = 0;
+		default: {
+			enum tg_cli_opt r = tg_cli_shared_opt(&p->det, &ecfg, p->srv_ports, c, optarg);
+
+			if (r == TG_CLI_OPT_NEXT)
 				break;
-			}
-			if (status)
-				goto out;
-			status = tg_cli_engine_opt(&ecfg, p->srv_ports, c, optarg);
-			if (status == 1) {
-				status = 0;
-				break;
-			}
-			if (status == 0)
+			if (r == TG_CLI_OPT_UNKNOWN)
 				help(stderr);
-			status = 2;
+			status = r == TG_CLI_OPT_DONE ? 0 : 2;
 			goto out;
+		}
 		}
 	}
 	if (!lc.iface || optind < argc) {

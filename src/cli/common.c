@@ -218,3 +218,19 @@ int tg_cli_finish_sinks(struct tg_sink *sinks, int n, const struct tg_stats *st,
 	}
 	return status;
 }
+
+enum tg_cli_opt tg_cli_shared_opt(struct tg_cli_detect *d, struct tg_engine_cfg *cfg,
+				  uint16_t *ports, int c, const char *arg)
+{
+	switch (tg_cli_detect_opt(d, c, arg)) {
+	case 1: return TG_CLI_OPT_NEXT;
+	case 2: return TG_CLI_OPT_BAD;
+	case 3: return TG_CLI_OPT_DONE;
+	default: break;
+	}
+	switch (tg_cli_engine_opt(cfg, ports, c, arg)) {
+	case 1: return TG_CLI_OPT_NEXT;
+	case 2: return TG_CLI_OPT_BAD;
+	default: return TG_CLI_OPT_UNKNOWN;
+	}
+}

@@ -63,6 +63,19 @@ int tg_cli_open_sinks(struct tg_sink *sinks, int *n, const char *json,
 
 struct tg_cli_detect;
 
+/* What tg_cli_shared_opt made of an option. */
+enum tg_cli_opt {
+	TG_CLI_OPT_NEXT = 0,    /* applied: go on parsing */
+	TG_CLI_OPT_DONE,        /* it printed what was asked: exit 0 */
+	TG_CLI_OPT_BAD,         /* it printed why the argument is wrong: exit 2 */
+	TG_CLI_OPT_UNKNOWN,     /* not an engine or detection option */
+};
+
+/* The options analyze, watch and protect share: detection (@d) first,
+ * then the engine's (@cfg, @ports as for tg_cli_engine_opt). */
+enum tg_cli_opt tg_cli_shared_opt(struct tg_cli_detect *d, struct tg_engine_cfg *cfg,
+				  uint16_t *ports, int c, const char *arg);
+
 /* Finishes every sink with @st (trailers, the summary, and after the
  * summary the attacks section of @det unless it is NULL). Returns 0, or 2
  * after printing which output could not be written. */
