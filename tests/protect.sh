@@ -235,6 +235,8 @@ ip netns exec "$S" "$bin" protect -i "$VS" --config "$dir/auto.conf" --state "$d
 pid=$!
 for _ in $(seq 50); do grep -q "protecting" "$dir/auto.err" && break; sleep 0.1; done
 check "protect attached in mode auto" grep -q "mode auto" "$dir/auto.err"
+# 45 rounds of 5 sequential connects (2 s timeout each) before, during and
+# after the flood.
 (for _ in $(seq 45); do cx python3 "$peer" client 10.94.0.1 8080 5; sleep 0.1; done) \
 	>"$dir/auto.clients" &
 cl=$!
@@ -264,8 +266,9 @@ check "auto: cookies off ${off:-never} ms after the flood stopped (quiet_ms 2000
 	[ -n "$off" ] && [ "${off:-99999}" -le 6000 ]
 wait $cl
 ac=$(awk '{o += $2; f += $4} END {print o + 0, f + 0}' "$dir/auto.clients")
-check "auto: legitimate connections all succeed throughout (ok/fail: $ac)" \
-	[ "${ac#* }" = 0 ] && [ "${ac% *}" -ge 80 ]
+# The target: at least 99 % of legitimate connections succeed.
+check "auto: legitimate connections succeed throughout, >= 99 % (ok/fail: $ac)" \
+	[ "${ac% *}" -ge 200 ] && [ $(( ${ac#* } * 100 )) -le $(( ${ac% *} + ${ac#* } )) ]
 check "auto: syn-flood start alert in the alerts file" \
 	grep -q '"event":"start".*"kind":"syn-flood"' "$dir/alerts.1"
 check "auto: after SIGHUP the alert's end goes to the reopened file" \

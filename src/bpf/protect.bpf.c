@@ -783,6 +783,30 @@ static __always_inline int lists(void *allow, void *deny, void *key)
 	return -1;
 }
 
+/* Whether the ACK completes a handshake the kernel answered with its own
+ * SYN cookie (before protection switched on for this port): the kernel's
+ * secret decides, through the same check the kernel makes. */
+static __always_inline int kernel_cookie(struct pkt *p, void *end, const int v4)
+{
+	struct tcphdr *th = p->tcp;
+
+	if ((void *)(th + 1) > end)
+		return 0;
+	if (v4) {
+		struct iphdr *ip = P4(p);
+
+		if ((void *)(ip + 1) > end)
+			return 0;
+		return bpf_tcp_raw_check_syncookie_ipv4(ip, th) == 0;
+	} else {
+		struct ipv6hdr *ip6 = P6(p);
+
+		if ((void *)(ip6 + 1) > end)
+			return 0;
+		return bpf_tcp_raw_check_syncookie_ipv6(ip6, th) == 0;
+	}
+}
+
 static __always_inline int handle_tcp(struct xdp_md *ctx, struct pkt *p,
 				      int ip_simple, const int v4)
 {
@@ -827,7 +851,8 @@ static __always_inline int handle_tcp(struct xdp_md *ctx, struct pkt *p,
 			return XDP_PASS;
 		}
 		if (check_cookie(p, end, c, &m, v4)) {
-			if (c->mode == TG_PT_AUTO && !under_attack(p, port)) {
+			if ((c->mode == TG_PT_AUTO && !under_attack(p, port)) ||
+			    kernel_cookie(p, end, v4)) {
 				count(TG_PT_C_ACK_PASS);
 				return XDP_PASS;
 			}
