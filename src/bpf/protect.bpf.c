@@ -399,6 +399,39 @@ static __always_inline void put32(__u8 *q, __u32 v)
 }
 
 /* Answers the SYN of @p with a cookie SYN-ACK in place. */
+/* The IPv4 header of a reply built in place: DF, TTL 64, IP ID 0, the
+ * given addresses and total length, checksum computed. */
+static __always_inline void reply_ip4(struct iphdr *ip, __be32 saddr, __be32 daddr,
+				      __u16 len)
+{
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(len);
+	ip->id = 0;
+	ip->frag_off = bpf_htons(0x4000);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->check = 0;
+	ip->saddr = saddr;
+	ip->daddr = daddr;
+	ip->check = fold(bpf_csum_diff(0, 0, (void *)ip, 20, 0));
+}
+
+/* The IPv6 header of a reply built in place over the request's: addresses
+ * swapped, hop limit 64, TCP payload of @len bytes. */
+static __always_inline void reply_ip6(struct ipv6hdr *ip6, __u16 len)
+{
+	struct in6_addr a = ip6->saddr;
+
+	*(__be32 *)ip6 = bpf_htonl(0x60000000);
+	ip6->payload_len = bpf_htons(len);
+	ip6->nexthdr = IPPROTO_TCP;
+	ip6->hop_limit = 64;
+	ip6->saddr = ip6->daddr;
+	ip6->daddr = a;
+}
+
 static __always_inline int syn_cookie(struct xdp_md *ctx, struct pkt *p,
 				      const struct tg_pt_cfg *c, const int v4)
 {
@@ -501,32 +534,14 @@ static __always_inline int syn_cookie(struct xdp_md *ctx, struct pkt *p,
 			if ((void *)(tcp + 1) > end)
 				return XDP_DROP;
 			iplen = 20 + 20 + optlen;
-			ip->version = 4;
-			ip->ihl = 5;
-			ip->tos = 0;
-			ip->tot_len = bpf_htons(iplen);
-			ip->id = 0;
-			ip->frag_off = bpf_htons(0x4000);
-			ip->ttl = 64;
-			ip->protocol = IPPROTO_TCP;
-			ip->check = 0;
-			ip->saddr = daddr4;
-			ip->daddr = saddr4;
-			ip->check = fold(bpf_csum_diff(0, 0, (void *)ip, 20, 0));
+			reply_ip4(ip, daddr4, saddr4, iplen);
 		} else {
 			struct ipv6hdr *ip6 = (void *)(eth + 1);
-			struct in6_addr a;
 
 			tcp = (void *)(ip6 + 1);
 			if ((void *)(tcp + 1) > end)
 				return XDP_DROP;
-			*(__be32 *)ip6 = bpf_htonl(0x60000000);
-			ip6->payload_len = bpf_htons(20 + optlen);
-			ip6->nexthdr = IPPROTO_TCP;
-			ip6->hop_limit = 64;
-			a = ip6->saddr;
-			ip6->saddr = ip6->daddr;
-			ip6->daddr = a;
+			reply_ip6(ip6, 20 + optlen);
 		}
 		tcp->source = dport;
 		tcp->dest = sport;
@@ -707,32 +722,14 @@ static __always_inline int backscatter(struct xdp_md *ctx, struct pkt *p,
 			tcp = (void *)(ip + 1);
 			if ((void *)(tcp + 1) > end)
 				return XDP_DROP;
-			ip->version = 4;
-			ip->ihl = 5;
-			ip->tos = 0;
-			ip->tot_len = bpf_htons(40);
-			ip->id = 0;
-			ip->frag_off = bpf_htons(0x4000);
-			ip->ttl = 64;
-			ip->protocol = IPPROTO_TCP;
-			ip->check = 0;
-			ip->saddr = daddr4;
-			ip->daddr = saddr4;
-			ip->check = fold(bpf_csum_diff(0, 0, (void *)ip, 20, 0));
+			reply_ip4(ip, daddr4, saddr4, 40);
 		} else {
 			struct ipv6hdr *ip6 = (void *)(eth + 1);
-			struct in6_addr a;
 
 			tcp = (void *)(ip6 + 1);
 			if ((void *)(tcp + 1) > end)
 				return XDP_DROP;
-			*(__be32 *)ip6 = bpf_htonl(0x60000000);
-			ip6->payload_len = bpf_htons(20);
-			ip6->nexthdr = IPPROTO_TCP;
-			ip6->hop_limit = 64;
-			a = ip6->saddr;
-			ip6->saddr = ip6->daddr;
-			ip6->daddr = a;
+			reply_ip6(ip6, 20);
 		}
 		tcp->source = dport;
 		tcp->dest = sport;
