@@ -44,6 +44,7 @@
 
 #include "tcpguard/decode.h"
 #include "tcpguard/detect.h"
+#include "mem.h"
 #include "sig.h"
 
 const char *const tg_alert_kind_str[TG_AK__COUNT] = {
@@ -408,14 +409,14 @@ struct tg_detect *tg_detect_new(const struct tg_detect_cfg *cfg,
 	d->ctx = ctx;
 	d->win_ns = cfg->window_ms * NS_MS;
 	d->ent_mask = cfg->max_entities - 1;
-	d->ents = calloc(cfg->max_entities, sizeof(*d->ents));
-	d->tags = calloc(cfg->max_entities, sizeof(*d->tags));
+	d->ents = tg_mem_zalloc(cfg->max_entities, sizeof(*d->ents));
+	d->tags = tg_mem_zalloc(cfg->max_entities, sizeof(*d->tags));
 	d->nslots = 0;
-	d->slots = calloc(cfg->max_alerts, sizeof(*d->slots));
+	d->slots = tg_mem_zalloc(cfg->max_alerts, sizeof(*d->slots));
 	d->cm_mask = cfg->sketch_width - 1;
-	d->cm = calloc((size_t)CM_ROWS * cfg->sketch_width, sizeof(*d->cm));
+	d->cm = tg_mem_zalloc((size_t)CM_ROWS * cfg->sketch_width, sizeof(*d->cm));
 	d->bloom_mask = (1ull << cfg->bloom_bits_log2) - 1;
-	d->bloom = calloc((size_t)(d->bloom_mask / 64 + 1), sizeof(uint64_t));
+	d->bloom = tg_mem_zalloc((size_t)(d->bloom_mask / 64 + 1), sizeof(uint64_t));
 	if (!d->ents || !d->tags || !d->slots || !d->cm || !d->bloom) {
 		tg_detect_free(d);
 		return NULL;
@@ -429,11 +430,11 @@ void tg_detect_free(struct tg_detect *d)
 {
 	if (!d)
 		return;
-	free(d->ents);
-	free(d->tags);
-	free(d->slots);
-	free(d->cm);
-	free(d->bloom);
+	tg_mem_free(d->ents, d->cfg.max_entities, sizeof(*d->ents));
+	tg_mem_free(d->tags, d->cfg.max_entities, sizeof(*d->tags));
+	tg_mem_free(d->slots, d->cfg.max_alerts, sizeof(*d->slots));
+	tg_mem_free(d->cm, (size_t)CM_ROWS * d->cfg.sketch_width, sizeof(*d->cm));
+	tg_mem_free(d->bloom, (size_t)(d->bloom_mask / 64 + 1), sizeof(uint64_t));
 	free(d);
 }
 

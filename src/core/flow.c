@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The flow table. One array of fixed-size struct tg_session allocated at
- * start (calloc, so the kernel commits pages only as entries are first
- * used), a power-of-two bucket array of chain heads, and five intrusive
+ * start (tg_mem_zalloc: huge pages where allowed, committed by the kernel
+ * only as entries are first used), a power-of-two bucket array of chain heads, and five intrusive
  * doubly linked lists, one per timer class, kept in order of last
  * activity: a packet moves its session to the tail of its class, so the
  * head of each list is always the next to expire and the first candidate
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "tcpguard/flow.h"
+#include "mem.h"
 
 static inline uint64_t mix64(uint64_t x)
 {
@@ -92,23 +93,23 @@ int tg_flow_init(struct tg_flow_table *t, uint32_t cap)
 	if (cap == 0 || cap > (1u << 30))
 		return -EINVAL;
 	nb = nbuckets(cap);
-	t->s = calloc(cap, sizeof(*t->s));
-	t->ev = calloc(cap, sizeof(*t->ev));
-	t->bucket = calloc(nb, sizeof(*t->bucket));
+	t->mask = nb - 1;
+	t->cap = cap;
+	t->s = tg_mem_zalloc(cap, sizeof(*t->s));
+	t->ev = tg_mem_zalloc(cap, sizeof(*t->ev));
+	t->bucket = tg_mem_zalloc(nb, sizeof(*t->bucket));
 	if (!t->s || !t->ev || !t->bucket) {
 		tg_flow_destroy(t);
 		return -ENOMEM;
 	}
-	t->mask = nb - 1;
-	t->cap = cap;
 	return 0;
 }
 
 void tg_flow_destroy(struct tg_flow_table *t)
 {
-	free(t->s);
-	free(t->ev);
-	free(t->bucket);
+	tg_mem_free(t->s, t->cap, sizeof(*t->s));
+	tg_mem_free(t->ev, t->cap, sizeof(*t->ev));
+	tg_mem_free(t->bucket, t->mask + 1ull, sizeof(*t->bucket));
 	memset(t, 0, sizeof(*t));
 }
 

@@ -17,7 +17,10 @@
 #include "tcpguard/decode.h"
 #include "tcpguard/engine.h"
 
-#define RST_SLOTS 4096
+#define RST_SLOTS 16384
+/* Probes per lookup: once the table is crowded, an address that finds no
+ * room within this many slots is counted under "others". */
+#define RST_PROBES 32
 
 struct rst_sender {
 	struct tg_addr addr;
@@ -43,7 +46,7 @@ static void count_rst(struct report *r, const struct tg_addr *a, uint64_t cnt)
 
 	for (int i = 0; i < 16; i++)
 		h = (h ^ a->b[i]) * 16777619u;
-	for (unsigned n = 0; n < RST_SLOTS; n++) {
+	for (unsigned n = 0; n < RST_PROBES; n++) {
 		struct rst_sender *e = &r->rst[(h + n) & (RST_SLOTS - 1)];
 
 		if (!e->used) {
