@@ -68,6 +68,10 @@ struct tg_engine {
 	struct tg_stats st;
 	struct tg_detect *det;            /* NULL: detection off */
 	uint64_t now_ns;
+	/* No session's deadline is earlier than this: expiry is skipped
+	 * until packet time reaches it. Lowered as sessions change,
+	 * recomputed from the list heads after each expiry pass. */
+	uint64_t next_deadline;
 	uint64_t timeout_ns[TG_TIMER__COUNT];
 	uint8_t server_port[65536 / 8];
 };
@@ -187,13 +191,25 @@ static uint64_t deadline(const struct tg_engine *e, const struct tg_session *s)
 
 static void expire(struct tg_engine *e, uint64_t now)
 {
+	uint64_t next = UINT64_MAX;
+
+	if (now < e->next_deadline)
+		return;
 	for (int t = 0; t < TG_TIMER__COUNT; t++) {
 		struct tg_session *s;
+		uint64_t d;
 
-		while ((s = tg_flow_oldest(&e->ft, (enum tg_timer)t)) &&
-		       deadline(e, s) <= now)
+		while ((s = tg_flow_oldest(&e->ft, (enum tg_timer)t))) {
+			d = deadline(e, s);
+			if (d > now) {
+				if (d < next)
+					next = d;
+				break;
+			}
 			end_session(e, s, tg_tcp_end_reason(s, true));
+		}
 	}
+	e->next_deadline = next;
 }
 
 void tg_engine_advance(struct tg_engine *e, uint64_t now_ns)
@@ -311,6 +327,7 @@ static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 	struct tg_session *s;
 	bool from_orig = true, created = false;
 	enum tg_timer t;
+	uint64_t dl;
 
 	if (p->ts_ns < e->now_ns)
 		e->st.ts_backwards++;
@@ -343,6 +360,9 @@ static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 	 * postpone a deadline that counts from the first packet or the close. */
 	if (t != s->timer || (t != TG_TIMER_INIT && t != TG_TIMER_TIME_WAIT))
 		tg_flow_touch(&e->ft, s, t);
+	dl = deadline(e, s);
+	if (dl < e->next_deadline)
+		e->next_deadline = dl;
 }
 
 enum tg_decode_verdict tg_engine_feed(struct tg_engine *e, int link,

@@ -33,15 +33,34 @@ static inline void put(struct jbuf *j, const char *s)
 	j->n += l;
 }
 
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* Decimal, two digits per division: most values are small counters. */
 static void put_u64(struct jbuf *j, uint64_t v)
 {
 	char t[24];
 	int i = 24;
 
-	do {
-		t[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	if (v < 10) {
+		j->b[j->n++] = (char)('0' + v);
+		return;
+	}
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		i -= 2;
+		memcpy(t + i, digit_pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		i -= 2;
+		memcpy(t + i, digit_pairs + 2 * v, 2);
+	} else {
+		t[--i] = (char)('0' + v);
+	}
 	memcpy(j->b + j->n, t + i, (size_t)(24 - i));
 	j->n += (size_t)(24 - i);
 }
@@ -149,10 +168,18 @@ static void reset_json(struct jbuf *j, const struct tg_evidence *ev)
  * backslashes escaped; the evidence text holds nothing else special). */
 static void put_esc(struct jbuf *j, const char *str)
 {
-	for (; *str && j->n < sizeof(j->b) - 8; str++) {
-		if (*str == '"' || *str == '\\')
-			j->b[j->n++] = '\\';
-		j->b[j->n++] = *str;
+	while (*str) {
+		size_t n = strcspn(str, "\"\\");
+
+		if (n > sizeof(j->b) - 8 - j->n)
+			n = sizeof(j->b) - 8 - j->n;
+		memcpy(j->b + j->n, str, n);
+		j->n += n;
+		str += n;
+		if (!*str || j->n >= sizeof(j->b) - 8)
+			return;
+		j->b[j->n++] = '\\';
+		j->b[j->n++] = *str++;
 	}
 }
 

@@ -131,7 +131,7 @@ static int report_finish(struct tg_sink *k, const struct tg_stats *st)
 	struct report *r = k->priv;
 	FILE *f = k->f;
 	uint64_t total = 0, bad = 0;
-	unsigned n = 0;
+	unsigned n = 0, used = 0;
 	char a[64], b[64];
 
 	for (int i = 0; i < TG_END__COUNT; i++)
@@ -159,10 +159,14 @@ static int report_finish(struct tg_sink *k, const struct tg_stats *st)
 		if (st->cause[i])
 			pct_line(f, tg_cause_str[i], st->cause[i], total);
 
-	qsort(r->rst, RST_SLOTS, sizeof(r->rst[0]), cmp_rst);
-	if (r->rst[0].used) {
+	/* The tally is done: pack the used slots first, sort only those. */
+	for (unsigned i = 0; i < RST_SLOTS; i++)
+		if (r->rst[i].used)
+			r->rst[used++] = r->rst[i];
+	qsort(r->rst, used, sizeof(r->rst[0]), cmp_rst);
+	if (used) {
 		fputs("\ntop reset senders (sessions ended by their RST)\n", f);
-		for (; n < RST_SLOTS && n < r->top && r->rst[n].used; n++)
+		for (; n < used && n < r->top; n++)
 			fprintf(f, "  %-40s %10" PRIu64 "\n",
 				tg_addr_str(&r->rst[n].addr, a, sizeof(a)),
 				r->rst[n].count);
