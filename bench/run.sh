@@ -16,7 +16,7 @@
 # For each it warms the page cache with one untimed floor pass, then times,
 # best of BENCH_RUNS by wall clock around the whole process: the floor,
 # `tcpguard analyze CAPTURE --json /dev/null TCPGUARD_ARGS...` with -j 1 and
-# -j 2 (and both again with --no-detect), and, where installed
+# each -j of BENCH_JOBS (and all again with --no-detect), and, where installed
 # (scripts/deps.sh --bench), `tshark -q -z conv,tcp`, `tcptrace -n` and
 # `argus -r CAPTURE -w /dev/null` (best of BENCH_TOOL_RUNS: they are slow).
 # It prints a table per capture (seconds, Mpps, MB/s, peak RSS, time as a
@@ -27,7 +27,8 @@
 # Environment: BENCH_GEN_ARGS (the short capture's generator arguments,
 # default "--seed 1"), BENCH_CAPTURES (default "short flood bulk"),
 # BENCH_RUNS (default 3), BENCH_TOOL_RUNS (default 1), BENCH_TOOLS=0 to
-# leave the other tools out. Peak RSS needs GNU time at /usr/bin/time.
+# leave the other tools out, BENCH_JOBS (the -j values timed besides -j 1,
+# default "2"; "2 4 8 16" draws the scaling curve on a bigger machine). Peak RSS needs GNU time at /usr/bin/time.
 set -eu
 
 usage() {
@@ -48,6 +49,10 @@ gen_args=${BENCH_GEN_ARGS-"--seed 1"}
 captures=${BENCH_CAPTURES-"short flood bulk"}
 runs=${BENCH_RUNS-3}
 tool_runs=${BENCH_TOOL_RUNS-1}
+jobs=${BENCH_JOBS-2}
+for v in $jobs; do
+	case $v in '' | *[!0-9]* | 0 | 1) echo "run.sh: BENCH_JOBS lists worker counts of 2 or more" >&2; exit 2 ;; esac
+done
 for v in "$runs" "$tool_runs"; do
 	case $v in '' | *[!0-9]* | 0) echo "run.sh: BENCH_RUNS and BENCH_TOOL_RUNS must be positive integers" >&2; exit 2 ;; esac
 done
@@ -188,7 +193,11 @@ for cap in $captures; do
 	rows+=("floor $best_secs ${best_rss:-}")
 	peak_sessions= j1_rss=
 	if [ -x "$build/tcpguard" ]; then
-		for v in "j1:-j 1" "j2:-j 2" "j1-nodetect:-j 1 --no-detect" "j2-nodetect:-j 2 --no-detect"; do
+		variants=("j1:-j 1" "j1-nodetect:-j 1 --no-detect")
+		for j in $jobs; do
+			variants+=("j$j:-j $j" "j$j-nodetect:-j $j --no-detect")
+		done
+		for v in "${variants[@]}"; do
 			name=${v%%:*}
 			# shellcheck disable=SC2086 # the -j words are split on purpose
 			best "$cap-$name" "$runs" "$build/tcpguard" analyze "$pcap" --json /dev/null ${v#*:} "$@"
@@ -228,12 +237,19 @@ for cap in $captures; do
 		json_rows="$json_rows${json_rows:+,
 }        $(jstr "$name"): {\"seconds\": $secs, \"mpps\": $(mpps "$secs"), \"mbps\": $(mbps "$secs"), \"peak_rss_kb\": $(jnum "${rss:-}"), \"x_floor\": $(ratio "$secs" "$floor_secs")}"
 	done
-	speedup= speedup_nd=
+	speedup= speedup_nd= json_scale=
 	if [ -n "$j1_secs" ]; then
-		speedup=$(ratio "$j1_secs" "${secs_of[j2]}")
-		speedup_nd=$(ratio "${secs_of[j1-nodetect]}" "${secs_of[j2-nodetect]}")
-		printf -- '-j 2 speed-up over -j 1: %sx with detection, %sx with --no-detect\n' \
-			"$speedup" "$speedup_nd"
+		for j in $jobs; do
+			su=$(ratio "$j1_secs" "${secs_of[j$j]}")
+			su_nd=$(ratio "${secs_of[j1-nodetect]}" "${secs_of[j$j-nodetect]}")
+			printf -- '-j %s speed-up over -j 1: %sx with detection, %sx with --no-detect\n' \
+				"$j" "$su" "$su_nd"
+			if [ "$j" = 2 ]; then
+				speedup=$su
+				speedup_nd=$su_nd
+			fi
+			json_scale="$json_scale${json_scale:+, }\"$j\": {\"speedup\": $su, \"speedup_nodetect\": $su_nd}"
+		done
 	fi
 	rss_per=
 	if [ -n "$peak_sessions" ] && [ "$peak_sessions" -gt 0 ] && [ -n "$j1_rss" ]; then
@@ -247,6 +263,7 @@ for cap in $captures; do
 }    $(jstr "$cap"): {\"path\": $(jstr "$pcap"), \"bytes\": $bytes, \"packets\": $packets, \"gen_args\": $(jstr "$gargs"),
       \"peak_sessions\": $(jnum "$peak_sessions"), \"rss_bytes_per_peak_session\": $(jnum "$rss_per"),
       \"speedup_j2\": $(jnum "$speedup"), \"speedup_j2_nodetect\": $(jnum "$speedup_nd"),
+      \"scaling\": {$json_scale},
       \"rows\": {
 $json_rows
       }}"

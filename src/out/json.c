@@ -25,12 +25,15 @@ struct jbuf {
 	size_t n;
 };
 
-static inline void put(struct jbuf *j, const char *s)
+static inline void putn(struct jbuf *j, const char *s, size_t l)
 {
-	size_t l = strlen(s);
-
 	memcpy(j->b + j->n, s, l);
 	j->n += l;
+}
+
+static inline void put(struct jbuf *j, const char *s)
+{
+	putn(j, s, strlen(s));
 }
 
 static const char digit_pairs[201] =
@@ -88,36 +91,45 @@ static void put_key_u64(struct jbuf *j, const char *key, uint64_t v)
 	put_u64(j, v);
 }
 
-static void dir_json(struct jbuf *j, const char *who, const struct tg_dir *d,
+/* ,"orig_NAME": or ,"resp_NAME": (both prefixes are five bytes, so one
+ * length serves). */
+#define PUT_DKEY(j, resp, name) \
+	putn((j), (resp) ? ",\"resp_" name "\":" : ",\"orig_" name "\":", \
+	     sizeof(",\"orig_" name "\":") - 1)
+
+static void dir_json(struct jbuf *j, int resp, const struct tg_dir *d,
 		     bool sent)
 {
 	static const char fl[] = "FSRPAUEC";
 
-	put(j, ",\"");
-	put(j, who);
-	put(j, "_state\":\"");
+	PUT_DKEY(j, resp, "state");
+	j->b[j->n++] = '"';
 	put(j, tg_ep_state_str[d->state]);
 	j->b[j->n++] = '"';
 	if (!sent)
 		return;
 	/* Every TCP flag this side ever sent, tcpdump's letters. */
-	put(j, ",\"");
-	put(j, who);
-	put(j, "_flags\":\"");
+	PUT_DKEY(j, resp, "flags");
+	j->b[j->n++] = '"';
 	for (int i = 0; i < 8; i++)
 		if (d->flags_seen & (1u << i))
 			j->b[j->n++] = fl[i];
 	j->b[j->n++] = '"';
-	put(j, ",\""); put(j, who); put_key_u64(j, "_ttl_min\":", d->ttl_min);
-	put(j, ",\""); put(j, who); put_key_u64(j, "_ttl_max\":", d->ttl_max);
-	put(j, ",\""); put(j, who); put_key_u64(j, "_ip_id_last\":", d->ipid_last);
+	PUT_DKEY(j, resp, "ttl_min");
+	put_u64(j, d->ttl_min);
+	PUT_DKEY(j, resp, "ttl_max");
+	put_u64(j, d->ttl_max);
+	PUT_DKEY(j, resp, "ip_id_last");
+	put_u64(j, d->ipid_last);
 	if (d->wscale != 0xff) {
-		put(j, ",\""); put(j, who); put_key_u64(j, "_wscale\":", d->wscale);
+		PUT_DKEY(j, resp, "wscale");
+		put_u64(j, d->wscale);
 	}
-	put(j, ",\""); put(j, who); put_key_u64(j, "_rxmit_pkts\":", d->rxmit);
+	PUT_DKEY(j, resp, "rxmit_pkts");
+	put_u64(j, d->rxmit);
 	if (d->zw_episodes) {
-		put(j, ",\""); put(j, who);
-		put_key_u64(j, "_zero_win\":{\"episodes\":", d->zw_episodes);
+		PUT_DKEY(j, resp, "zero_win");
+		put_key_u64(j, "{\"episodes\":", d->zw_episodes);
 		put(j, ",\"seconds\":");
 		put_fixed(j, d->zw_total_ms, 3);
 		put_key_u64(j, ",\"probes\":", d->zw_probes);
@@ -238,8 +250,8 @@ static void json_session(struct tg_sink *k, const struct tg_session *s,
 		put(&j, ",\"first_closer\":\"resp\"");
 	put(&j, ",\"last_ts\":");
 	put_fixed(&j, s->last_ns / 1000u, 6);
-	dir_json(&j, "orig", &s->d[0], s->d[0].pkts > 0);
-	dir_json(&j, "resp", &s->d[1], s->d[1].pkts > 0);
+	dir_json(&j, 0, &s->d[0], s->d[0].pkts > 0);
+	dir_json(&j, 1, &s->d[1], s->d[1].pkts > 0);
 	if (s->flags & TG_SF_HIST_TRUNC)
 		put(&j, ",\"history_truncated\":true");
 	put(&j, "}\n");
