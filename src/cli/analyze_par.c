@@ -55,8 +55,11 @@
 #define RING_SLOTS 128                  /* batches in flight per worker */
 #define TICK_NS 100000000ull            /* packet time between ticks */
 #define CHUNK_BYTES (1u << 20)          /* output queue allocation unit */
+#define SPARES 8                        /* emitted chunks kept for reuse */
 #define KEY_FINISH (UINT64_MAX - 1)     /* records of tg_engine_finish */
 #define SPIN 256
+#define NOTIFY_EVERY 8                  /* slots between wake-ups of a consumer */
+_Static_assert(RING_SLOTS % NOTIFY_EVERY == 0, "wake-ups must divide the ring");
 
 /* ---- waiting: an event count over a futex ------------------------------ */
 
@@ -150,6 +153,7 @@ struct outq {
 	/* reader side */
 	struct chunk *r;
 	size_t rpos;
+	size_t rcom;                    /* r's committed bytes as last read */
 };
 
 struct worker {
@@ -163,6 +167,11 @@ struct worker {
 	uint64_t key;
 	_Alignas(64) _Atomic uint64_t wm; /* no future record below this key */
 	struct outq q;
+	/* Chunks the reader has emitted, handed back for reuse (a ring with
+	 * the reader as producer and the worker as consumer). */
+	struct chunk *spare[SPARES];
+	_Alignas(64) _Atomic uint32_t spare_head;
+	_Alignas(64) _Atomic uint32_t spare_tail;
 	FILE *cf[2];                    /* cookie streams into q */
 	struct tg_sink rows[2];         /* JSON, conn.log rows into cf */
 	int rowmap[2];                  /* caller's sink index of rows[i] */
@@ -181,13 +190,21 @@ struct par {
 	bool ticking;
 };
 
-static struct chunk *chunk_new(size_t need)
+/* A chunk for @w's queue: a spare the reader handed back when the size
+ * fits (no fresh pages to fault in and zero), else a new allocation. */
+static struct chunk *chunk_new(struct worker *w, size_t need)
 {
 	size_t cap = need > CHUNK_BYTES ? need : CHUNK_BYTES;
-	struct chunk *c = malloc(sizeof(*c) + cap);
+	uint32_t t = atomic_load_explicit(&w->spare_tail, memory_order_relaxed);
+	struct chunk *c;
 
-	if (!c)
+	if (cap == CHUNK_BYTES &&
+	    t != atomic_load_explicit(&w->spare_head, memory_order_acquire)) {
+		c = w->spare[t % SPARES];
+		atomic_store_explicit(&w->spare_tail, t + 1, memory_order_release);
+	} else if (!(c = malloc(sizeof(*c) + cap))) {
 		return NULL;
+	}
 	atomic_init(&c->next, NULL);
 	atomic_init(&c->committed, 0);
 	atomic_init(&c->sealed, false);
@@ -195,17 +212,32 @@ static struct chunk *chunk_new(size_t need)
 	return c;
 }
 
+/* The reader is done with @c: back to @w as a spare, or freed. */
+static void chunk_retire(struct worker *w, struct chunk *c)
+{
+	uint32_t h = atomic_load_explicit(&w->spare_head, memory_order_relaxed);
+
+	if (c->cap == CHUNK_BYTES &&
+	    h - atomic_load_explicit(&w->spare_tail, memory_order_acquire) < SPARES) {
+		w->spare[h % SPARES] = c;
+		atomic_store_explicit(&w->spare_head, h + 1, memory_order_release);
+	} else {
+		free(c);
+	}
+}
+
 /* Makes room for @need more bytes of the current record, moving the record
  * to a new chunk when this one is full. */
-static int outq_room(struct outq *q, size_t need)
+static int outq_room(struct worker *w, size_t need)
 {
+	struct outq *q = &w->q;
 	struct chunk *c;
 	size_t part;
 
 	if (q->pos + need <= q->w->cap)
 		return 0;
 	part = q->pos - q->rec;
-	c = chunk_new((part + need + 4096 + 7) & ~(size_t)7);
+	c = chunk_new(w, (part + need + 4096 + 7) & ~(size_t)7);
 	if (!c)
 		return -ENOMEM;
 	memcpy(c->data, q->w->data + q->rec, part);
@@ -223,7 +255,7 @@ static ssize_t cookie_write(void *cookie, const char *buf, size_t len)
 	struct worker *w = cookie;
 	struct outq *q = &w->q;
 
-	if (outq_room(q, len + 8)) {    /* + the record's padding */
+	if (outq_room(w, len + 8)) {    /* + the record's padding */
 		w->err = -ENOMEM;
 		return -1;
 	}
@@ -248,7 +280,7 @@ static void on_end(void *ctx, const struct tg_session *s,
 	if (!w->nrows)
 		return;
 	q->rec = q->pos;
-	if (outq_room(q, 16)) {
+	if (outq_room(w, 16)) {
 		w->err = -ENOMEM;
 		return;
 	}
@@ -258,9 +290,19 @@ static void on_end(void *ctx, const struct tg_session *s,
 	for (int i = 0; i < w->nrows; i++) {
 		/* Offsets from the record's start survive a move to a new chunk. */
 		size_t rel = q->pos - q->rec;
+		const struct tg_sink *k = &w->rows[i];
 
-		w->rows[i].ops->session(&w->rows[i], s, ev, c);
-		fflush(w->cf[i]);
+		if (k->ops->format) {
+			/* Straight into the queue: no stream in between. */
+			if (outq_room(w, TG_SINK_RECORD_MAX + 8)) {
+				w->err = -ENOMEM;
+				return;
+			}
+			q->pos += k->ops->format(k, s, ev, c, (char *)q->w->data + q->pos);
+		} else {
+			k->ops->session(&w->rows[i], s, ev, c);
+			fflush(w->cf[i]);
+		}
 		rec_len(q, w->rowmap[i], (uint32_t)(q->pos - q->rec - rel));
 	}
 	q->pos = (q->pos + 7) & ~(size_t)7;
@@ -337,26 +379,38 @@ static void *worker_main(void *arg)
 /* ---- the merge ------------------------------------------------------------ */
 
 /* Whether worker @w has a committed record; its key in *@key. Frees the
- * chunks it has read to their end. */
+ * chunks it has read to their end. The worker's committed offset is read
+ * again only once the records known from the last read are used up, so
+ * a busy merge does not pull the worker's cache line across for each
+ * record. */
 static bool peek(struct worker *w, uint64_t *key)
 {
 	struct outq *q = &w->q;
 
 	for (;;) {
 		struct chunk *c = q->r;
-		size_t com = atomic_load_explicit(&c->committed, memory_order_acquire);
+		size_t com;
 
-		if (q->rpos < com) {
+		if (q->rpos < q->rcom) {
 			memcpy(key, c->data + q->rpos, 8);
 			return true;
 		}
+		com = atomic_load_explicit(&c->committed, memory_order_acquire);
+		if (com != q->rcom) {
+			q->rcom = com;
+			continue;
+		}
 		if (!atomic_load_explicit(&c->sealed, memory_order_acquire))
 			return false;
-		if (q->rpos < atomic_load_explicit(&c->committed, memory_order_acquire))
+		com = atomic_load_explicit(&c->committed, memory_order_acquire);
+		if (q->rpos < com) {
+			q->rcom = com;
 			continue;
+		}
 		q->r = atomic_load_explicit(&c->next, memory_order_acquire);
 		q->rpos = 0;
-		free(c);
+		q->rcom = 0;
+		chunk_retire(w, c);
 	}
 }
 
@@ -376,8 +430,18 @@ static void emit(struct worker *w, FILE *const out[2])
 	q->rpos += (off + 7) & ~(size_t)7;
 }
 
+/* Whether a record (key @k, worker @i) goes before (key @k2, worker @j). */
+static inline bool precedes(uint64_t k, unsigned i, uint64_t k2, unsigned j)
+{
+	return k < k2 || (k == k2 && i < j);
+}
+
 /* Writes every record that no worker can still precede, in order of
- * (key, worker); returns how many. */
+ * (key, worker); returns how many. One look at every worker finds the
+ * smallest record and the bound the others set (their first record, or
+ * for a worker with none its watermark: nothing it writes later can be
+ * smaller); the smallest worker's records then go out in a run until the
+ * bound, without looking at the others again. */
 static unsigned merge(struct par *p, FILE *const out[2])
 {
 	unsigned done = 0;
@@ -385,25 +449,35 @@ static unsigned merge(struct par *p, FILE *const out[2])
 	if (!p->w[0].nrows)
 		return 0;
 	for (;;) {
-		uint64_t wm[TG_PAR_MAX_JOBS], key[TG_PAR_MAX_JOBS];
-		bool has[TG_PAR_MAX_JOBS];
-		unsigned best = p->n;
+		uint64_t val[TG_PAR_MAX_JOBS], k, bound = UINT64_MAX;
+		unsigned best = p->n, bj = p->n;
 
 		for (unsigned j = 0; j < p->n; j++) {
 			/* The watermark first: records committed before it
 			 * moved are then visible to peek. */
-			wm[j] = atomic_load_explicit(&p->w[j].wm, memory_order_acquire);
-			has[j] = peek(&p->w[j], &key[j]);
-			if (has[j] && (best == p->n || key[j] < key[best]))
-				best = j;
+			uint64_t wm = atomic_load_explicit(&p->w[j].wm, memory_order_acquire);
+
+			if (peek(&p->w[j], &val[j])) {
+				if (best == p->n || precedes(val[j], j, val[best], best))
+					best = j;
+			} else {
+				val[j] = wm;
+			}
 		}
 		if (best == p->n)
 			return done;
 		for (unsigned j = 0; j < p->n; j++)
-			if (!has[j] && !(wm[j] > key[best] || (wm[j] == key[best] && j > best)))
-				return done;
-		emit(&p->w[best], out);
-		done++;
+			if (j != best && (bj == p->n || precedes(val[j], j, bound, bj))) {
+				bound = val[j];
+				bj = j;
+			}
+		k = val[best];
+		if (bj != p->n && !precedes(k, best, bound, bj))
+			return done;    /* a worker without records may still precede */
+		do {
+			emit(&p->w[best], out);
+			done++;
+		} while (peek(&p->w[best], &k) && (bj == p->n || precedes(k, best, bound, bj)));
 	}
 }
 
@@ -531,20 +605,28 @@ static struct slot *slot_open(struct par *p, struct worker *w, FILE *const out[2
 	return s;
 }
 
-static void slot_publish(struct worker *w)
+/* Publishes the open slot. A sleeping consumer is woken only every
+ * NOTIFY_EVERY slots, or at once with @force (ticks, the finish, the
+ * drain): a wake-up is a system call, and with many workers each gets a
+ * batch too rarely to stay awake spinning, so waking it for every batch
+ * made the reader the bottleneck. A consumer that sleeps with slots not
+ * yet announced is woken before its ring can fill (ring_wait relies on
+ * that), since RING_SLOTS is a multiple of NOTIFY_EVERY. */
+static void slot_publish(struct worker *w, bool force)
 {
 	struct ring *r = &w->ring;
 	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	struct slot *s = &r->s[head % RING_SLOTS];
 
-	if (!r->open)
-		return;
-	if (s->type == SLOT_FRAMES && s->used)
-		for (unsigned i = 0; i < s->n; i++)
-			s->f[i].data = s->buf + s->off[i];
-	r->open = false;
-	atomic_store_explicit(&r->head, head + 1, memory_order_release);
-	evc_notify(&r->filled);
+	if (r->open) {
+		if (s->type == SLOT_FRAMES && s->used)
+			for (unsigned i = 0; i < s->n; i++)
+				s->f[i].data = s->buf + s->off[i];
+		r->open = false;
+		atomic_store_explicit(&r->head, ++head, memory_order_release);
+	}
+	if (force || head % NOTIFY_EVERY == 0)
+		evc_notify(&r->filled);
 }
 
 static int add_frame(struct par *p, struct worker *w, const struct tg_frame *f,
@@ -554,7 +636,7 @@ static int add_frame(struct par *p, struct worker *w, const struct tg_frame *f,
 	struct tg_frame_in *in;
 
 	if (s->n && s->link != f->link) {
-		slot_publish(w);
+		slot_publish(w, false);
 		s = slot_open(p, w, out);
 	}
 	s->link = f->link;
@@ -575,7 +657,7 @@ static int add_frame(struct par *p, struct worker *w, const struct tg_frame *f,
 		s->used += f->cap_len;
 	}
 	if (++s->n == TG_BATCH_MAX)
-		slot_publish(w);
+		slot_publish(w, false);
 	return 0;
 }
 
@@ -585,11 +667,11 @@ static void send_ctl(struct par *p, struct worker *w, enum slot_type t,
 {
 	struct slot *s;
 
-	slot_publish(w);
+	slot_publish(w, false);
 	s = slot_open(p, w, out);
 	s->type = (uint8_t)t;
 	s->tick_ns = ts;
-	slot_publish(w);
+	slot_publish(w, true);
 }
 
 /* Publishes every open batch and waits until every thread has processed
@@ -603,7 +685,7 @@ static void drain(struct par *p, FILE *const out[2])
 		if (!w)
 			continue;
 		r = &w->ring;
-		slot_publish(w);
+		slot_publish(w, true);
 		while (!ring_wait(p, r, out,
 				  atomic_load_explicit(&r->head, memory_order_relaxed)))
 			;
@@ -734,7 +816,7 @@ static int worker_init(struct par *p, struct worker *w, unsigned id,
 		w->rowmap[k] = part;
 		w->nrows++;
 	}
-	if (w->nrows && !(w->q.w = w->q.r = chunk_new(CHUNK_BYTES)))
+	if (w->nrows && !(w->q.w = w->q.r = chunk_new(w, CHUNK_BYTES)))
 		return -ENOMEM;
 	if (report >= 0) {
 		if (tg_sink_report_new(&w->report, NULL, 10))
@@ -760,6 +842,8 @@ static void worker_free(struct worker *w)
 		n = atomic_load(&c->next);
 		free(c);
 	}
+	for (uint32_t t = atomic_load(&w->spare_tail); t != atomic_load(&w->spare_head); t++)
+		free(w->spare[t % SPARES]);
 	for (unsigned i = 0; i < RING_SLOTS; i++)
 		free(w->ring.s[i].buf);
 }

@@ -21,7 +21,7 @@
 #include "tcpguard/engine.h"
 
 struct jbuf {
-	char b[2048];
+	char *b;                /* TG_SINK_RECORD_MAX bytes */
 	size_t n;
 };
 
@@ -183,26 +183,26 @@ static void put_esc(struct jbuf *j, const char *str)
 	while (*str) {
 		size_t n = strcspn(str, "\"\\");
 
-		if (n > sizeof(j->b) - 8 - j->n)
-			n = sizeof(j->b) - 8 - j->n;
+		if (n > TG_SINK_RECORD_MAX - 8 - j->n)
+			n = TG_SINK_RECORD_MAX - 8 - j->n;
 		memcpy(j->b + j->n, str, n);
 		j->n += n;
 		str += n;
-		if (!*str || j->n >= sizeof(j->b) - 8)
+		if (!*str || j->n >= TG_SINK_RECORD_MAX - 8)
 			return;
 		j->b[j->n++] = '\\';
 		j->b[j->n++] = *str++;
 	}
 }
 
-static void json_session(struct tg_sink *k, const struct tg_session *s,
-			 const struct tg_evidence *ev, const struct tg_cause_info *c)
+static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
+			  const struct tg_evidence *ev, const struct tg_cause_info *c,
+			  char *out)
 {
-	struct jbuf j;
+	struct jbuf j = { out, 0 };
 	char a[64], uid[24], text[TG_CAUSE_TEXT_MAX];
 	uint64_t dur_us = (s->last_ns - s->first_ns) / 1000u;
 
-	j.n = 0;
 	put(&j, "{\"ts\":");
 	put_fixed(&j, s->first_ns / 1000u, 6);
 	put(&j, ",\"uid\":\"");
@@ -255,7 +255,15 @@ static void json_session(struct tg_sink *k, const struct tg_session *s,
 	if (s->flags & TG_SF_HIST_TRUNC)
 		put(&j, ",\"history_truncated\":true");
 	put(&j, "}\n");
-	fwrite(j.b, 1, j.n, k->f);
+	return j.n;
+}
+
+static void json_session(struct tg_sink *k, const struct tg_session *s,
+			 const struct tg_evidence *ev, const struct tg_cause_info *c)
+{
+	char buf[TG_SINK_RECORD_MAX];
+
+	fwrite(buf, 1, json_format(k, s, ev, c, buf), k->f);
 }
 
 static int json_finish(struct tg_sink *k, const struct tg_stats *st)
@@ -275,6 +283,7 @@ static void json_reopened(struct tg_sink *k, FILE *old, FILE *f, int fresh)
 static const struct tg_sink_ops json_ops = {
 	.name = "json",
 	.session = json_session,
+	.format = json_format,
 	.finish = json_finish,
 	.reopened = json_reopened,
 };

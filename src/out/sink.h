@@ -15,10 +15,19 @@
 
 struct tg_sink;
 
+/* The longest record a sink's format op writes. */
+#define TG_SINK_RECORD_MAX 2048
+
 struct tg_sink_ops {
 	const char *name;
 	void (*session)(struct tg_sink *k, const struct tg_session *s,
 			const struct tg_evidence *ev, const struct tg_cause_info *c);
+	/* Optional: the record session() would write, into @out (at least
+	 * TG_SINK_RECORD_MAX bytes); returns its length. Lets analyze -j
+	 * format straight into its output queue. */
+	size_t (*format)(const struct tg_sink *k, const struct tg_session *s,
+			 const struct tg_evidence *ev, const struct tg_cause_info *c,
+			 char *out);
 	/* Writes trailers / the report; returns 0 or -errno on write error. */
 	int (*finish)(struct tg_sink *k, const struct tg_stats *st);
 	void (*free)(struct tg_sink *k);
