@@ -8,6 +8,7 @@
 #ifndef TG_ENGINE_T_H
 #define TG_ENGINE_T_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tcpguard/cause-t.h"
@@ -23,6 +24,15 @@ struct tg_engine;
 typedef void (*tg_session_cb)(void *ctx, const struct tg_session *s,
 			      const struct tg_evidence *ev,
 			      const struct tg_cause_info *cause);
+
+/* Called for every tracked packet right after tracking, where the
+ * engine's own detector sees it (after any session that the packet's
+ * time or its SYN ended): @s is its session, borrowed for the call,
+ * @created when the packet made it. Lets a caller run detection
+ * elsewhere, on the same calls in the same order. */
+typedef void (*tg_packet_cb)(void *ctx, const struct tg_pkt *p,
+			     const struct tg_session *s, bool from_orig,
+			     bool created);
 
 /* Default idle timeouts, PAN-OS style (seconds). */
 #define TG_DEFAULT_TIMEOUT_INIT_S        5
@@ -55,6 +65,7 @@ struct tg_engine_cfg {
 	 * tg_engine_detect(). */
 	struct tg_detect_cfg detect;
 	tg_alert_cb on_alert;
+	tg_packet_cb on_packet;           /* optional */
 };
 
 struct tg_stats {

@@ -58,6 +58,10 @@ void tg_engine_finish(struct tg_engine *e);
 
 const struct tg_stats *tg_engine_stats(const struct tg_engine *e);
 
+/* The engine's packet time: the latest timestamp it was fed or advanced
+ * to (what tg_engine_advance passes its detector). */
+uint64_t tg_engine_now(const struct tg_engine *e);
+
 /* The engine's attack detector, NULL when detection is off. Owned by the
  * engine. */
 struct tg_detect *tg_engine_detect(struct tg_engine *e);

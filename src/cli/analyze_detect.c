@@ -133,7 +133,13 @@ void tg_cli_detect_finish(struct tg_cli_detect *d, struct tg_engine *e,
 			  const struct tg_engine_cfg *cfg, char **files, int n,
 			  const char *filter)
 {
-	struct tg_detect *det = tg_engine_detect(e);
+	tg_cli_detect_finish_det(d, tg_engine_detect(e), cfg, files, n, filter);
+}
+
+void tg_cli_detect_finish_det(struct tg_cli_detect *d, struct tg_detect *det,
+			      const struct tg_engine_cfg *cfg, char **files, int n,
+			      const char *filter)
+{
 	bool rereadable = true;
 
 	if (!det)

@@ -69,6 +69,11 @@ void tg_cli_detect_finish(struct tg_cli_detect *d, struct tg_engine *e,
 			  const struct tg_engine_cfg *cfg, char **files, int n,
 			  const char *filter);
 
+/* The same for a detector that no engine owns (NULL: nothing to do). */
+void tg_cli_detect_finish_det(struct tg_cli_detect *d, struct tg_detect *det,
+			      const struct tg_engine_cfg *cfg, char **files, int n,
+			      const char *filter);
+
 /* Live: has the detector report the alerts that ended (watch calls it
  * after each look at the capture). */
 void tg_cli_detect_poll(struct tg_cli_detect *d, struct tg_engine *e);

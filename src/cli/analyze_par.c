@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * analyze -j N: one reader thread, N session workers and, when detection
- * is on, one detection thread.
+ * is on, one detection thread (two where cores allow).
  *
  * The reader (the main thread) walks each capture, finds each frame's
  * flow with a minimal parse (Ethernet, VLAN, IPv4/IPv6, TCP ports; every
@@ -29,11 +29,16 @@
  * Attack detection needs every packet of a prefix, a source or a victim
  * together, the state of the packet's session after tracking, one global
  * packet sequence and one clock; no dispatch by one key serves all
- * detectors. So the detection thread runs the -j 1 engine, detection on
- * and no sinks, over every frame in capture order: its alerts are those
- * of -j 1 by construction, at the price of a second tracking pass
- * (docs/design.md). Workers never block on output, so neither the
- * reader nor a worker can wait on the other in a cycle.
+ * detectors. So the detection thread runs the -j 1 engine, no sinks,
+ * over every frame in capture order: its alerts are those of -j 1 by
+ * construction, at the price of a second tracking pass (docs/design.md).
+ * When the machine has a core for it, that thread's engine only tracks:
+ * every call it would make on its detector (packet with the session's
+ * state after tracking, session end, time) goes in order through a byte
+ * ring to a detector thread that makes the same calls on a detector of
+ * its own, so tracking and detection run side by side. Workers never
+ * block on output, so neither the reader nor a worker can wait on the
+ * other in a cycle.
  */
 #include <errno.h>
 #include <limits.h>
@@ -49,6 +54,7 @@
 #include "analyze_par.h"
 #include "common.h"
 #include "tcpguard/decode.h"
+#include "tcpguard/detect.h"
 #include "tcpguard/engine.h"
 #include "../io/source.h"
 
@@ -160,6 +166,7 @@ struct worker {
 	struct ring ring;
 	unsigned id;
 	bool detect;                    /* the detection thread */
+	struct detector *dt;            /* its detector thread's queue */
 	struct tg_engine *e;
 	struct tg_engine_cfg cfg;
 	pthread_t th;
@@ -186,6 +193,7 @@ struct par {
 	unsigned n;
 	struct worker *w;               /* n workers */
 	struct worker *det;             /* NULL: detection off */
+	struct detector *dt;            /* with det: runs the detector */
 	uint64_t next_tick;
 	bool ticking;
 };
@@ -308,6 +316,249 @@ static void on_end(void *ctx, const struct tg_session *s,
 	q->pos = (q->pos + 7) & ~(size_t)7;
 }
 
+/* ---- tracker -> detector event queue ------------------------------------ */
+
+/* The detection thread's engine tracks every packet with its own
+ * detector off; what its detector would have been called with goes, in
+ * the same order, through this byte ring to the detector thread, so the
+ * two halves of -j 1's detection work run side by side and the alerts
+ * stay those of -j 1. Records are 8-byte aligned: a header, then the
+ * body of its type. The producer publishes after each batch. */
+
+#define EVQ_BYTES (8u << 20)
+
+enum ev_type { EV_PKT = 1, EV_END, EV_ADV, EV_FIN, EV_WRAP };
+
+struct ev_hdr {
+	uint32_t type;
+	uint32_t len;                   /* whole record, header included */
+};
+
+/* What tg_detect_packet reads of a packet's session (detect.c: packet,
+ * on_synack); the equivalence test of -j N against -j 1 on the attack
+ * captures guards this list. */
+struct ev_view {
+	uint64_t first_ns;
+	uint64_t ip_bytes[2];
+	uint32_t pkts[2];
+	uint8_t hist_seen[2];
+	uint8_t flags_seen[2];
+	uint8_t hist_len;
+	uint8_t from_orig;
+	uint8_t created;
+	char hist[TG_HIST_MAX];
+};
+
+struct ev_pkt {
+	struct tg_pkt p;
+	struct ev_view v;
+};
+
+struct evq {
+	uint8_t *buf;
+	_Alignas(64) _Atomic uint64_t head;   /* bytes published */
+	_Alignas(64) _Atomic uint64_t tail;   /* bytes consumed */
+	_Alignas(64) struct evc filled;
+	struct evc drained;
+	uint64_t wpos;                        /* producer: bytes written */
+	uint64_t tail_seen;                   /* producer: tail as last read */
+};
+
+static inline size_t ev_size(size_t body)
+{
+	return (sizeof(struct ev_hdr) + body + 7) & ~(size_t)7;
+}
+
+static void evq_publish(struct evq *q)
+{
+	atomic_store_explicit(&q->head, q->wpos, memory_order_release);
+	evc_notify(&q->filled);
+}
+
+/* Room for a record of @len bytes at the write position (wrapping with a
+ * filler record at the end of the ring), waiting for the consumer while
+ * the ring is full. */
+static uint8_t *evq_reserve(struct evq *q, size_t len)
+{
+	for (;;) {
+		size_t at = (size_t)(q->wpos % EVQ_BYTES);
+		size_t need = len;
+
+		if (at + len > EVQ_BYTES)
+			need = EVQ_BYTES - at + len;
+		if (q->wpos + need - q->tail_seen <= EVQ_BYTES) {
+			if (need != len) {
+				struct ev_hdr h = { EV_WRAP, (uint32_t)(EVQ_BYTES - at) };
+
+				memcpy(q->buf + at, &h, sizeof(h));
+				q->wpos += EVQ_BYTES - at;
+				at = 0;
+			}
+			return q->buf + at;
+		}
+		q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
+		if (q->wpos + need - q->tail_seen <= EVQ_BYTES)
+			continue;
+		/* Full: let the consumer see everything, then wait. */
+		evq_publish(q);
+		for (int spins = 0;; spins++) {
+			uint32_t seq;
+
+			q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
+			if (q->wpos + need - q->tail_seen <= EVQ_BYTES)
+				break;
+			if (spins < SPIN) {
+				cpu_relax();
+				continue;
+			}
+			seq = evc_prepare(&q->drained);
+			q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
+			if (q->wpos + need - q->tail_seen <= EVQ_BYTES) {
+				evc_cancel(&q->drained);
+				break;
+			}
+			evc_sleep(&q->drained, seq);
+		}
+	}
+}
+
+static void evq_commit(struct evq *q, uint8_t *rec, enum ev_type type, size_t len)
+{
+	struct ev_hdr h = { (uint32_t)type, (uint32_t)len };
+
+	memcpy(rec, &h, sizeof(h));
+	q->wpos += len;
+}
+
+static void evq_put(struct evq *q, enum ev_type type, const void *body, size_t n)
+{
+	size_t len = ev_size(n);
+	uint8_t *rec = evq_reserve(q, len);
+
+	if (n)
+		memcpy(rec + sizeof(struct ev_hdr), body, n);
+	evq_commit(q, rec, type, len);
+}
+
+/* Engine callbacks of the detection thread's tracker. */
+static void ev_on_packet(void *ctx, const struct tg_pkt *p, const struct tg_session *s,
+			 bool from_orig, bool created)
+{
+	struct evq *q = ctx;
+	size_t len = ev_size(sizeof(struct ev_pkt));
+	uint8_t *rec = evq_reserve(q, len);
+	struct ev_pkt *e = (struct ev_pkt *)(rec + sizeof(struct ev_hdr));
+
+	e->p = *p;
+	e->p.payload = NULL;            /* the detector reads no payload */
+	e->p.payload_cap = 0;
+	e->v.first_ns = s->first_ns;
+	for (int i = 0; i < 2; i++) {
+		e->v.ip_bytes[i] = tg_dir_ip_bytes(&s->d[i]);
+		e->v.pkts[i] = s->d[i].pkts;
+		e->v.hist_seen[i] = s->d[i].hist_seen;
+		e->v.flags_seen[i] = s->d[i].flags_seen;
+	}
+	e->v.hist_len = s->hist_len;
+	e->v.from_orig = from_orig;
+	e->v.created = created;
+	memcpy(e->v.hist, s->hist, TG_HIST_MAX);
+	evq_commit(q, rec, EV_PKT, len);
+}
+
+static void ev_on_end(void *ctx, const struct tg_session *s,
+		      const struct tg_evidence *ev, const struct tg_cause_info *c)
+{
+	(void)ev;
+	(void)c;
+	evq_put(ctx, EV_END, s, sizeof(*s));
+}
+
+struct detector {
+	struct evq q;
+	struct tg_detect *d;
+	pthread_t th;
+	bool started;
+};
+
+/* The detector thread: replays the tracker's calls on its own detector. */
+static void *detector_main(void *arg)
+{
+	struct detector *dt = arg;
+	struct evq *q = &dt->q;
+	uint64_t tail = 0;
+	struct tg_session s;
+
+	for (;;) {
+		uint64_t head;
+
+		for (int spins = 0;; spins++) {
+			uint32_t seq;
+
+			head = atomic_load_explicit(&q->head, memory_order_acquire);
+			if (head != tail)
+				break;
+			if (spins < SPIN) {
+				cpu_relax();
+				continue;
+			}
+			seq = evc_prepare(&q->filled);
+			head = atomic_load_explicit(&q->head, memory_order_acquire);
+			if (head != tail) {
+				evc_cancel(&q->filled);
+				break;
+			}
+			evc_sleep(&q->filled, seq);
+		}
+		while (tail != head) {
+			const uint8_t *rec = q->buf + tail % EVQ_BYTES;
+			struct ev_hdr h;
+
+			memcpy(&h, rec, sizeof(h));
+			rec += sizeof(h);
+			switch (h.type) {
+			case EV_PKT: {
+				const struct ev_pkt *e = (const void *)rec;
+
+				memset(&s, 0, sizeof(s));
+				s.first_ns = e->v.first_ns;
+				for (int i = 0; i < 2; i++) {
+					s.d[i].ip_bytes_lo = (uint32_t)e->v.ip_bytes[i];
+					s.d[i].ip_bytes_hi = (uint32_t)(e->v.ip_bytes[i] >> 32);
+					s.d[i].pkts = e->v.pkts[i];
+					s.d[i].hist_seen = e->v.hist_seen[i];
+					s.d[i].flags_seen = e->v.flags_seen[i];
+				}
+				s.hist_len = e->v.hist_len;
+				memcpy(s.hist, e->v.hist, TG_HIST_MAX);
+				tg_detect_packet(dt->d, &e->p, &s, e->v.from_orig, e->v.created);
+				break;
+			}
+			case EV_END:
+				memcpy(&s, rec, sizeof(s));
+				tg_detect_session_end(dt->d, &s);
+				break;
+			case EV_ADV: {
+				uint64_t now;
+
+				memcpy(&now, rec, 8);
+				tg_detect_advance(dt->d, now);
+				break;
+			}
+			case EV_FIN:
+				atomic_store_explicit(&q->tail, tail + h.len, memory_order_release);
+				evc_notify(&q->drained);
+				return NULL;
+			default:        /* EV_WRAP */
+				break;
+			}
+			tail += h.len;
+		}
+		atomic_store_explicit(&q->tail, tail, memory_order_release);
+		evc_notify(&q->drained);
+	}
+}
+
 /* ---- workers ------------------------------------------------------------ */
 
 static void worker_commit(struct worker *w)
@@ -355,13 +606,26 @@ static void *worker_main(void *arg)
 				w->key = sl->tick_ns;
 			atomic_store_explicit(&w->wm, w->key, memory_order_release);
 			tg_engine_advance(w->e, sl->tick_ns);
+			if (w->dt) {
+				uint64_t now = tg_engine_now(w->e);
+
+				evq_put(&w->dt->q, EV_ADV, &now, sizeof(now));
+			}
 			break;
 		default:
 			w->key = KEY_FINISH;
 			atomic_store_explicit(&w->wm, w->key, memory_order_release);
 			tg_engine_finish(w->e);
+			if (w->dt)
+				evq_put(&w->dt->q, EV_FIN, NULL, 0);
 			break;
 		}
+		/* The detector is woken for a good share of the ring at a
+		 * time, not per batch; the finish publishes the rest. */
+		if (w->dt && (fin || w->dt->q.wpos -
+			      atomic_load_explicit(&w->dt->q.head, memory_order_relaxed) >=
+			      EVQ_BYTES / 8))
+			evq_publish(&w->dt->q);
 		worker_commit(w);
 		if (fin)
 			atomic_store_explicit(&w->wm, UINT64_MAX, memory_order_release);
@@ -848,18 +1112,51 @@ static void worker_free(struct worker *w)
 		free(w->ring.s[i].buf);
 }
 
-/* The detection thread: the -j 1 engine over every frame, no sinks. */
+/* The detection thread: the -j 1 engine over every frame, no sinks. With
+ * a core to spare for it, its detector calls are queued to a detector
+ * thread that owns the detector (tracking and detection then run side by
+ * side); otherwise the engine runs its own detector, as with -j 1. */
 static int det_init(struct par *p)
 {
+	const struct tg_engine_cfg *cfg = p->r->cfg;
 	struct worker *w = calloc(1, sizeof(*w));
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct detector *dt;
 
 	if (!(p->det = w))
 		return -ENOMEM;
 	w->detect = true;
-	w->cfg = *p->r->cfg;
+	w->cfg = *cfg;
 	w->cfg.on_end = NULL;
+	const char *force = getenv("TCPGUARD_DETECT_THREAD");
+	bool split = cpus >= (long)p->n + 3;
+
+	/* Reader, workers, tracker and detector each want a core; the
+	 * environment can choose either way (the tests run both). */
+	if (force && (*force == '0' || *force == '1'))
+		split = *force == '1';
+	if (split) {
+		if (!(p->dt = dt = calloc(1, sizeof(*dt))) || !(dt->q.buf = malloc(EVQ_BYTES)) ||
+		    !(dt->d = tg_detect_new(&cfg->detect, cfg->on_alert, cfg->cb_ctx)))
+			return -ENOMEM;
+		w->dt = dt;
+		w->cfg.detect.enabled = false;
+		w->cfg.on_alert = NULL;
+		w->cfg.on_end = ev_on_end;
+		w->cfg.on_packet = ev_on_packet;
+		w->cfg.cb_ctx = &dt->q;
+	}
 	w->e = tg_engine_new(&w->cfg);
 	return w->e ? 0 : -ENOMEM;
+}
+
+static void detector_free(struct detector *dt)
+{
+	if (!dt)
+		return;
+	tg_detect_free(dt->d);
+	free(dt->q.buf);
+	free(dt);
 }
 
 static int finish_outputs(struct par *p, int report, int status)
@@ -918,8 +1215,12 @@ int tg_cli_analyze_par(const struct tg_par_run *r)
 	for (; started < p.n; started++)
 		if (pthread_create(&p.w[started].th, NULL, worker_main, &p.w[started]))
 			break;
-	if (started == p.n && p.det)
-		det_started = !pthread_create(&p.det->th, NULL, worker_main, p.det);
+	if (started == p.n && p.det) {
+		if (p.dt)
+			p.dt->started = !pthread_create(&p.dt->th, NULL, detector_main, p.dt);
+		det_started = (!p.dt || p.dt->started) &&
+			      !pthread_create(&p.det->th, NULL, worker_main, p.det);
+	}
 	if (started < p.n || (p.det && !det_started)) {
 		fputs("tcpguard: cannot start the worker threads\n", stderr);
 		status = 2;
@@ -948,18 +1249,24 @@ int tg_cli_analyze_par(const struct tg_par_run *r)
 		pthread_join(p.w[j].th, NULL);
 	if (det_started)
 		pthread_join(p.det->th, NULL);
+	else if (p.dt && p.dt->started)
+		evq_put(&p.dt->q, EV_FIN, NULL, 0), evq_publish(&p.dt->q);
+	if (p.dt && p.dt->started)
+		pthread_join(p.dt->th, NULL);
 	if (!opened)
 		goto out;
 	if (*r->stop)
 		fputs("tcpguard: interrupted: writing every session seen so far\n", stderr);
-	tg_cli_detect_finish(r->det, p.det ? p.det->e : p.w[0].e, r->cfg, r->files,
-			     r->nfiles, r->filter);
+	if (p.det)
+		tg_cli_detect_finish_det(r->det, p.dt ? p.dt->d : tg_engine_detect(p.det->e),
+					 r->cfg, r->files, r->nfiles, r->filter);
 	status = finish_outputs(&p, report, status);
 out:
 	for (unsigned j = 0; j < p.n; j++)
 		worker_free(&p.w[j]);
 	worker_free(p.det);
 	free(p.det);
+	detector_free(p.dt);
 	free(p.w);
 	return status;
 }

@@ -146,6 +146,11 @@ const struct tg_stats *tg_engine_stats(const struct tg_engine *e)
 	return &e->st;
 }
 
+uint64_t tg_engine_now(const struct tg_engine *e)
+{
+	return e->now_ns;
+}
+
 struct tg_detect *tg_engine_detect(struct tg_engine *e)
 {
 	return e->det;
@@ -354,6 +359,8 @@ static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 	tg_tcp_step(s, tg_flow_ev(&e->ft, s), p, from_orig);
 	if (e->det)
 		tg_detect_packet(e->det, p, s, from_orig, created);
+	if (e->cfg.on_packet)
+		e->cfg.on_packet(e->cfg.cb_ctx, p, s, from_orig, created);
 
 	t = tg_tcp_timer(s);
 	/* Fixed-deadline classes keep their place: re-touching would
