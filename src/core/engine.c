@@ -423,11 +423,13 @@ char *tg_session_uid(const struct tg_session *s, uint64_t seed, char *buf)
 	h1 = mix(seed ^ w[0] ^ mix(w[1] ^ mix(s->first_ns)));
 	h2 = mix(h1 ^ w[2] ^ mix(w[3] ^ ((uint64_t)s->orig_p << 16 | s->resp_p)));
 	buf[0] = 'C';
-	for (int i = 1; i <= 17; i++) {
-		uint64_t *h = i <= 9 ? &h1 : &h2;
-
-		buf[i] = b62[*h % 62];
-		*h /= 62;
+	for (int i = 1; i <= 9; i++) {
+		buf[i] = b62[h1 % 62];
+		h1 /= 62;
+	}
+	for (int i = 10; i <= 17; i++) {
+		buf[i] = b62[h2 % 62];
+		h2 /= 62;
 	}
 	buf[18] = '\0';
 	return buf;

@@ -35,7 +35,8 @@ static inline uint64_t endpoint_hash(const struct tg_addr *a, uint16_t port)
 	uint64_t w[2];
 
 	memcpy(w, a->b, 16);
-	return mix64(w[0] ^ mix64(w[1] ^ ((uint64_t)port << 48 | port)));
+	/* One mix over both words: the rotation keeps them from cancelling. */
+	return mix64(w[0] ^ (w[1] << 17 | w[1] >> 47) ^ ((uint64_t)port << 48 | port));
 }
 
 static inline uint32_t tuple_hash(const struct tg_addr *a, uint16_t pa,

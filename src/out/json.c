@@ -41,31 +41,46 @@ static const char digit_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-/* Decimal, two digits per division: most values are small counters. */
+static const uint64_t pow10_tab[20] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+	10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+	100000000000ull, 1000000000000ull, 10000000000000ull,
+	100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+};
+
+/* Decimal, written in place from the last digit back, two digits per
+ * division (32-bit division while the value fits). */
 static void put_u64(struct jbuf *j, uint64_t v)
 {
-	char t[24];
-	int i = 24;
+	unsigned n = 1;
+	char *e;
 
-	if (v < 10) {
-		j->b[j->n++] = (char)('0' + v);
-		return;
-	}
-	while (v >= 100) {
+	while (n < 20 && v >= pow10_tab[n])
+		n++;
+	e = j->b + j->n + n;
+	j->n += n;
+	while (v > UINT32_MAX) {
 		unsigned r = (unsigned)(v % 100);
 
 		v /= 100;
-		i -= 2;
-		memcpy(t + i, digit_pairs + 2 * r, 2);
+		e -= 2;
+		memcpy(e, digit_pairs + 2 * r, 2);
 	}
-	if (v >= 10) {
-		i -= 2;
-		memcpy(t + i, digit_pairs + 2 * v, 2);
-	} else {
-		t[--i] = (char)('0' + v);
+	for (uint32_t w = (uint32_t)v;;) {
+		if (w < 10) {
+			*--e = (char)('0' + w);
+			return;
+		}
+		if (w < 100) {
+			e -= 2;
+			memcpy(e, digit_pairs + 2 * w, 2);
+			return;
+		}
+		e -= 2;
+		memcpy(e, digit_pairs + 2 * (w % 100), 2);
+		w /= 100;
 	}
-	memcpy(j->b + j->n, t + i, (size_t)(24 - i));
-	j->n += (size_t)(24 - i);
 }
 
 /* Seconds with @digits decimals from a count of 10^-digits seconds. */
