@@ -66,6 +66,9 @@ struct tg_engine_cfg {
 	struct tg_detect_cfg detect;
 	tg_alert_cb on_alert;
 	tg_packet_cb on_packet;           /* optional */
+	/* Track sessions only: no reset evidence, every cause "unknown"
+	 * (for an engine whose sessions feed a detector and nothing else). */
+	bool no_evidence;
 };
 
 struct tg_stats {

@@ -1144,6 +1144,7 @@ static int det_init(struct par *p)
 		w->cfg.on_alert = NULL;
 		w->cfg.on_end = ev_on_end;
 		w->cfg.on_packet = ev_on_packet;
+		w->cfg.no_evidence = true;
 		w->cfg.cb_ctx = &dt->q;
 	}
 	w->e = tg_engine_new(&w->cfg);

@@ -169,7 +169,10 @@ static void end_session(struct tg_engine *e, struct tg_session *s,
 
 	s->end = (uint8_t)why;
 	tg_tcp_finish(s);
-	tg_cause_classify(s, ev, &cause);
+	if (e->cfg.no_evidence)
+		cause.cause = TG_CAUSE_UNKNOWN;
+	else
+		tg_cause_classify(s, ev, &cause);
 	e->st.ended[why]++;
 	e->st.conn_state[tg_session_conn_state(s)]++;
 	e->st.cause[cause.cause]++;
@@ -356,7 +359,7 @@ static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 			    s->orig_p == p->sport;
 		created = true;
 	}
-	tg_tcp_step(s, tg_flow_ev(&e->ft, s), p, from_orig);
+	tg_tcp_step(s, e->cfg.no_evidence ? NULL : tg_flow_ev(&e->ft, s), p, from_orig);
 	if (e->det)
 		tg_detect_packet(e->det, p, s, from_orig, created);
 	if (e->cfg.on_packet)
