@@ -253,10 +253,11 @@ for cap in $captures; do
 	fi
 	rss_per=
 	if [ -n "$peak_sessions" ] && [ "$peak_sessions" -gt 0 ] && [ -n "$j1_rss" ]; then
-		# RSS counts the pages of the mapped capture too: take them out.
-		rss_per=$(awk -v r="$j1_rss" -v b="$bytes" -v n="$peak_sessions" \
-			'BEGIN { v = (r * 1024 - b) / n; if (v < 0) v = 0; printf "%.0f", v }')
-		printf 'tcpguard -j 1: peak %s sessions open; peak RSS less the capture: %s bytes per peak session\n' \
+		# All of it: tables, detector, buffers and the window of the
+		# mapped capture the reader keeps (it drops pages behind it).
+		rss_per=$(awk -v r="$j1_rss" -v n="$peak_sessions" \
+			'BEGIN { printf "%.0f", r * 1024 / n }')
+		printf 'tcpguard -j 1: peak %s sessions open; peak RSS %s bytes per peak open session (everything included)\n' \
 			"$peak_sessions" "$rss_per"
 	fi
 	json_caps="$json_caps${json_caps:+,
