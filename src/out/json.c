@@ -53,11 +53,11 @@ static const uint64_t pow10_tab[20] = {
  * division (32-bit division while the value fits). */
 static void put_u64(struct jbuf *j, uint64_t v)
 {
-	unsigned n = 1;
+	/* Digits from the bit length: log10(2) ~ 1233/4096, one correction. */
+	unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
+	unsigned n = t + 1 - ((v | 1) < pow10_tab[t]);
 	char *e;
 
-	while (n < 20 && v >= pow10_tab[n])
-		n++;
 	e = j->b + j->n + n;
 	j->n += n;
 	while (v > UINT32_MAX) {

@@ -5,11 +5,14 @@
   peer.py server LOG PORT...          accept on every port (IPv4 and IPv6),
                                       log each peer, say hello; port 9090
                                       keeps the connection open 3 s
-  peer.py client HOST PORT N [SRC]    N sequential connects (2 s timeout),
+  peer.py client HOST PORT N [SRC]    N sequential connects (2 s timeout,
+                                      PEER_TIMEOUT seconds when set),
                                       prints "ok K fail F"
   peer.py hold HOST PORT [SRC]        one connection held open 3 s
 """
-import selectors, socket, sys, threading, time
+import os, selectors, socket, sys, threading, time
+
+TIMEOUT = float(os.environ.get("PEER_TIMEOUT", "2"))
 
 
 def server(log, ports):
@@ -43,7 +46,7 @@ def server(log, ports):
 def connect(host, port, src):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
-    s.settimeout(2.0)
+    s.settimeout(TIMEOUT)
     if src:
         s.bind((src, 0))
     s.connect((host, port))
