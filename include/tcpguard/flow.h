@@ -49,29 +49,53 @@ void tg_flow_destroy(struct tg_flow_table *t);
 /* Symmetric hash of the packet's tuple (the same both directions). */
 uint32_t tg_flow_hash(const struct tg_pkt *p);
 
+/* A prefetch the compiler keeps: GCC deletes __builtin_prefetch calls
+ * whose loop or block has no other effect (the batch prefetch below
+ * vanished that way), so on x86 it is an asm statement. */
+static inline void tg_prefetch(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p));
+#else
+	__builtin_prefetch(p);
+#endif
+}
+
 /* Starts loading the bucket, then (once that is likely in cache) the first
  * entry of hash @h, so a batch of lookups overlaps its memory misses. */
 static inline void tg_flow_prefetch_bucket(const struct tg_flow_table *t, uint32_t h)
 {
-	__builtin_prefetch(&t->bucket[h & t->mask]);
+	tg_prefetch(&t->bucket[h & t->mask]);
+}
+
+/* Starts loading record @i (index + 1; 0 is none) and its evidence: a
+ * packet touches both directions and the running evidence. */
+static inline void tg_flow_prefetch_rec(const struct tg_flow_table *t, uint32_t i)
+{
+	if (i) {
+		const char *p = (const char *)&t->s[i - 1];
+		const char *q = (const char *)&t->ev[i - 1];
+
+		tg_prefetch(p);
+		tg_prefetch(p + 64);
+		tg_prefetch(p + 128);
+		tg_prefetch(p + 192);
+		tg_prefetch(q);
+		tg_prefetch(q + sizeof(t->ev[0]) - 1);
+	}
 }
 
 static inline void tg_flow_prefetch_entry(const struct tg_flow_table *t, uint32_t h)
 {
-	uint32_t i = t->bucket[h & t->mask];
-
-	if (i) {
-		const char *p = (const char *)&t->s[i - 1];
-
-		/* The whole record (4 lines) and its evidence: a packet
-		 * touches both directions and the running evidence. */
-		__builtin_prefetch(p, 1);
-		__builtin_prefetch(p + 64, 1);
-		__builtin_prefetch(p + 128, 1);
-		__builtin_prefetch(p + 192, 1);
-		__builtin_prefetch(&t->ev[i - 1], 1);
-	}
+	tg_flow_prefetch_rec(t, t->bucket[h & t->mask]);
 }
+
+/* For expiry, which ends sessions from the head of a timer list and
+ * checks the new head's deadline: @s is the head, about to end or not
+ * due yet. Starts loading all of @s (its first line is in cache: its
+ * deadline was just read), its bucket, and the record after it, so that
+ * when they end they were last touched long ago but are not cold. */
+void tg_flow_prefetch_list(const struct tg_flow_table *t, const struct tg_session *s);
 
 /* tg_flow_lookup with the hash already computed. */
 struct tg_session *tg_flow_lookup_h(const struct tg_flow_table *t,

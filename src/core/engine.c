@@ -209,6 +209,10 @@ static void expire(struct tg_engine *e, uint64_t now)
 
 		while ((s = tg_flow_oldest(&e->ft, (enum tg_timer)t))) {
 			d = deadline(e, s);
+			/* Sessions end here long after their last packet:
+			 * have the head and the one after it loaded before
+			 * their turn comes. */
+			tg_flow_prefetch_list(&e->ft, s);
 			if (d > now) {
 				if (d < next)
 					next = d;

@@ -242,6 +242,15 @@ void tg_flow_remove(struct tg_flow_table *t, struct tg_session *s)
 	t->used--;
 }
 
+void tg_flow_prefetch_list(const struct tg_flow_table *t, const struct tg_session *s)
+{
+	tg_prefetch(&t->bucket[tuple_hash(&s->orig_h, s->orig_p, &s->resp_h,
+					  s->resp_p) & t->mask]);
+	tg_flow_prefetch_rec(t, idx1(t, s));
+	if (s->lnext)
+		tg_prefetch(&t->s[s->lnext - 1]);
+}
+
 struct tg_session *tg_flow_oldest(const struct tg_flow_table *t,
 				  enum tg_timer timer)
 {
