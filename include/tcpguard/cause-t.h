@@ -72,17 +72,17 @@ enum tg_rst_seq {
 #define TG_EV_TS_GAP_1        0x100000
 #define TG_EV_OOW_BEFORE      0x200000 /* an out-of-window reset came before the one kept */
 
-/* Per-session evidence, beside the session in the flow table. */
+/* Per-session evidence, beside the session in the flow table: one cache
+ * line (64 bytes, checked in engine.c), so a packet touches one line of
+ * it. */
 struct tg_evidence {
 	uint32_t flags;                 /* TG_EV_* */
 	uint32_t win_last[2];           /* each side's last window, scaled */
 	uint32_t rst_pkt;               /* frame number of the first reset (low 32 bits) */
-	uint32_t rst_ms;                /* its time from the session start */
 	uint32_t rst_gap_us;            /* time since the packet before it, saturating */
 	uint32_t trig_gap_us;           /* silence before that packet, saturating */
 	uint32_t last_gap_us;           /* running: gap before the latest packet */
 	uint32_t resp_fin_ms;           /* responder's first FIN, from the start; 0 none */
-	uint32_t rst_seq;
 	int32_t rst_seq_off;            /* its seq minus what the receiver acknowledged */
 	uint32_t rst_rcv_win;           /* receiver's last window, scaled */
 	uint32_t pend_to;               /* receiver's data the sender had not acknowledged */

@@ -29,6 +29,7 @@
 #include "tcpguard/tcp.h"
 
 _Static_assert(sizeof(struct tg_session) <= 256, "session record over budget");
+_Static_assert(sizeof(struct tg_evidence) == 64, "evidence record is one cache line");
 
 const char *const tg_conn_state_str[TG_CS__COUNT] = {
 	"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0",

@@ -627,10 +627,8 @@ static void ev_reset(struct tg_session *s, struct tg_evidence *ev, int dir,
 	ev->flags = fl;
 	ev->rst_dir = (uint8_t)dir;
 	ev->rst_pkt = (uint32_t)p->num;
-	ev->rst_ms = rel_ms(s, p->ts_ns);
 	ev->rst_gap_us = gap_us;
 	ev->trig_gap_us = ev->last_gap_us;
-	ev->rst_seq = p->seq;
 	ev->rst_ttl = p->ttl;
 	ev->rst_ipid = p->ip_id;
 	ev->rst_win = p->win;
