@@ -7,12 +7,15 @@
                                       keeps the connection open 3 s
   peer.py client HOST PORT N [SRC]    N sequential connects (2 s timeout,
                                       PEER_TIMEOUT seconds when set),
-                                      prints "ok K fail F"
+                                      prints "ok K fail F"; with PEER_SEND=1
+                                      each client speaks first (a request
+                                      line), as HTTP or TLS clients do
   peer.py hold HOST PORT [SRC]        one connection held open 3 s
 """
 import os, selectors, socket, sys, threading, time
 
 TIMEOUT = float(os.environ.get("PEER_TIMEOUT", "2"))
+SEND = os.environ.get("PEER_SEND") == "1"
 
 
 def server(log, ports):
@@ -58,6 +61,8 @@ def client(host, port, n, src):
     for _ in range(n):
         try:
             s = connect(host, port, src)
+            if SEND:
+                s.sendall(b"hello\n")
             if s.recv(16).startswith(b"hi"):
                 ok += 1
             else:
