@@ -344,6 +344,91 @@ static void test_uid(void **state)
 	tg_engine_free(r.e);
 }
 
+/* What the per-packet tap saw; the ended sessions first, so the same
+ * context serves h_on_end. */
+struct tap {
+	struct h_ended o;
+	unsigned n;
+	unsigned created;
+	uint32_t sender_pkts[16];
+	bool orig[16];
+};
+
+static void tap_cb(void *ctx, const struct tg_pkt *p, const struct tg_session *s,
+		   bool from_orig, bool created)
+{
+	struct tap *t = ctx;
+
+	(void)p;
+	if (t->n < 16) {
+		t->sender_pkts[t->n] = s->d[from_orig ? 0 : 1].pkts;
+		t->orig[t->n] = from_orig;
+	}
+	t->n++;
+	t->created += created;
+}
+
+static void tap_run(struct tap *t, bool no_evidence)
+{
+	static const struct { bool c2s; uint8_t fl; uint32_t seq, ack, len; } seg[] = {
+		{ true, H_S, 1000, 0, 0 }, { false, H_SA, 5000, 1001, 0 },
+		{ true, H_A, 1001, 5001, 0 }, { true, H_PA, 1001, 5001, 100 },
+		{ false, H_A, 5001, 1101, 0 }, { false, H_RA, 5001, 1101, 0 },
+	};
+	struct tg_engine_cfg cfg;
+	struct tg_engine *e;
+	struct pb_buf f;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(t, 0, sizeof(*t));
+	cfg.max_flows = 64;
+	cfg.on_end = h_on_end;
+	cfg.on_packet = tap_cb;
+	cfg.no_evidence = no_evidence;
+	cfg.cb_ctx = t;
+	e = tg_engine_new(&cfg);
+	assert_non_null(e);
+	for (unsigned i = 0; i < sizeof(seg) / sizeof(seg[0]); i++) {
+		tcp_frame(&f, seg[i].c2s, seg[i].fl, seg[i].seq, seg[i].ack, seg[i].len);
+		assert_int_equal(tg_engine_feed(e, TG_LINK_ETHERNET, H_MS(i), i + 1,
+						f.b, f.len, f.len), TG_DEC_TCP);
+	}
+	assert_int_equal(tg_engine_now(e), H_MS(5));
+	tg_engine_finish(e);
+	assert_int_equal(tg_engine_stats(e)->cause[TG_CAUSE_UNKNOWN], no_evidence ? 1 : 0);
+	tg_engine_free(e);
+}
+
+/* The tap sees every tracked packet once, after tracking (its sender's
+ * count already includes it), with its direction and whether it made the
+ * session; an engine without evidence tracks the same session. */
+static void test_packet_tap(void **state)
+{
+	static const bool orig[6] = { true, false, true, true, false, false };
+	static const uint32_t pkts[6] = { 1, 1, 2, 3, 2, 3 };
+	struct tap a, b;
+
+	(void)state;
+	tap_run(&a, false);
+	assert_int_equal(a.n, 6);
+	assert_int_equal(a.created, 1);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(a.orig[i], orig[i]);
+		assert_int_equal(a.sender_pkts[i], pkts[i]);
+	}
+	assert_int_equal(a.o.n, 1);
+	assert_string_equal(a.o.hist[0], "ShADar");
+	assert_int_not_equal(a.o.cause[0].cause, TG_CAUSE_UNKNOWN);
+	assert_true(a.o.ev[0].flags & TG_EV_HAVE_RST);
+
+	tap_run(&b, true);
+	assert_int_equal(b.n, 6);
+	assert_int_equal(b.o.n, 1);
+	assert_memory_equal(&a.o.s[0], &b.o.s[0], sizeof(a.o.s[0]));
+	assert_int_equal(b.o.cause[0].cause, TG_CAUSE_UNKNOWN);
+	assert_int_equal(b.o.ev[0].flags, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_config_timeouts_and_ports),
 		cmocka_unit_test(test_handshake_timer),
 		cmocka_unit_test(test_uid),
+		cmocka_unit_test(test_packet_tap),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
