@@ -89,6 +89,22 @@ static inline void tg_flow_prefetch_entry(const struct tg_flow_table *t, uint32_
 	tg_flow_prefetch_rec(t, t->bucket[h & t->mask]);
 }
 
+/* The timer-list neighbours of the first record of hash @h's chain, which
+ * moving it to its list's tail will write. */
+static inline void tg_flow_prefetch_links(const struct tg_flow_table *t, uint32_t h)
+{
+	uint32_t i = t->bucket[h & t->mask];
+
+	if (i) {
+		const struct tg_session *s = &t->s[i - 1];
+
+		if (s->lprev)
+			tg_prefetch(&t->s[s->lprev - 1].lnext);
+		if (s->lnext)
+			tg_prefetch(&t->s[s->lnext - 1].lprev);
+	}
+}
+
 /* For expiry, which ends sessions from the head of a timer list and
  * checks the new head's deadline: @s is the head, about to end or not
  * due yet. Starts loading all of @s (its first line is in cache: its

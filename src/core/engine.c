@@ -330,9 +330,14 @@ void tg_engine_feed_batch(struct tg_engine *e, int link,
 	for (unsigned i = 0; i < n; i++)
 		if (tcp[i])
 			tg_flow_prefetch_entry(&e->ft, h[i]);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		/* The packet after next: its record has arrived by now; its
+		 * neighbours on the timer list are about to be relinked. */
+		if (i + 2 < n && tcp[i + 2])
+			tg_flow_prefetch_links(&e->ft, h[i + 2]);
 		if (tcp[i])
 			feed_pkt_h(e, &p[i], h[i]);
+	}
 }
 
 static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
