@@ -138,6 +138,16 @@ void tg_decode_tcp_opts(const uint8_t *opt, size_t len, struct tg_tcp_opts *o)
 	unsigned nkinds = 0;
 	size_t i = 0;
 
+	/* Most segments of a session carry NOP, NOP, timestamps and nothing
+	 * else: the same result as the walk below, without it. */
+	if (len == 12 && opt[0] == 1 && opt[1] == 1 && opt[2] == 8 && opt[3] == 10) {
+		o->layout |= 1u | 1u << 4 | 8u << 8;
+		o->present |= TG_OPT_HAS_TS;
+		o->ts_val = rd32(opt + 4);
+		o->ts_ecr = rd32(opt + 8);
+		return;
+	}
+
 	while (i < len) {
 		uint8_t kind = opt[i];
 		uint8_t olen;
