@@ -868,6 +868,36 @@ static void test_tcp_opts_direct(void **state)
 	assert_int_equal(o.verdict, TG_OPT_OK);
 }
 
+/* NOP, NOP, timestamps takes a fast path; the same options followed by
+ * end-of-list padding take the general walk. Both must give the same
+ * record, and a damaged timestamp length must still be refused. */
+static void test_tcp_opts_timestamp_fast_path(void **state)
+{
+	static const uint8_t ts[12] = {1, 1, 8, 10, 0, 0, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef};
+	uint8_t padded[16] = {0};
+	uint8_t bad[12];
+	struct tg_tcp_opts fast, walk;
+
+	(void)state;
+	memcpy(padded, ts, sizeof(ts));
+	memset(&fast, 0, sizeof(fast));
+	memset(&walk, 0, sizeof(walk));
+	tg_decode_tcp_opts(ts, sizeof(ts), &fast);
+	tg_decode_tcp_opts(padded, sizeof(padded), &walk);
+	assert_memory_equal(&fast, &walk, sizeof(fast));
+	assert_int_equal(fast.verdict, TG_OPT_OK);
+	assert_true(fast.present & TG_OPT_HAS_TS);
+	assert_int_equal(fast.ts_val, 0x1234);
+	assert_int_equal(fast.ts_ecr, 0xdeadbeef);
+	assert_int_equal(fast.layout, 0x811);
+
+	memcpy(bad, ts, sizeof(bad));
+	bad[3] = 9;
+	memset(&fast, 0, sizeof(fast));
+	tg_decode_tcp_opts(bad, sizeof(bad), &fast);
+	assert_int_equal(fast.verdict, TG_OPT_BAD_LENGTH);
+}
+
 static void test_verdict_strings(void **state)
 {
 	(void)state;
@@ -1077,6 +1107,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_option_errors),
 		cmocka_unit_test(test_opts_cut_inside_an_option),
 		cmocka_unit_test(test_tcp_opts_direct),
+		cmocka_unit_test(test_tcp_opts_timestamp_fast_path),
 		cmocka_unit_test(test_verdict_strings),
 		cmocka_unit_test(test_addr_str),
 		cmocka_unit_test(test_every_prefix),
