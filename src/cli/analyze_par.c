@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -188,7 +189,21 @@ struct worker {
 	int err;                        /* -ENOMEM while formatting */
 };
 
+/* Merged records waiting to be written: pointers into the workers' queue
+ * chunks, written with one writev per IOV_BATCH records instead of being
+ * copied through stdio one by one. A chunk is handed back only after
+ * everything pointing into it was written. */
+#define IOV_BATCH 256
+
+struct obuf {
+	int fd;                         /* -1: this output is off */
+	int n;
+	int err;                        /* errno of a failed write */
+	struct iovec iov[IOV_BATCH];
+};
+
 struct par {
+	struct obuf ob[2];              /* JSON lines, conn.log rows */
 	const struct tg_par_run *r;
 	unsigned n;
 	struct worker *w;               /* n workers */
@@ -642,12 +657,54 @@ static void *worker_main(void *arg)
 
 /* ---- the merge ------------------------------------------------------------ */
 
+static void ob_flush(struct obuf *o)
+{
+	struct iovec *v = o->iov;
+	int n = o->n;
+
+	o->n = 0;
+	while (n > 0 && !o->err) {
+		ssize_t k = writev(o->fd, v, n < IOV_MAX ? n : IOV_MAX);
+
+		if (k < 0) {
+			if (errno != EINTR)
+				o->err = errno;
+			continue;
+		}
+		while (n > 0 && (size_t)k >= v->iov_len) {
+			k -= (ssize_t)v->iov_len;
+			v++;
+			n--;
+		}
+		if (n > 0) {
+			v->iov_base = (char *)v->iov_base + k;
+			v->iov_len -= (size_t)k;
+		}
+	}
+}
+
+static void ob_flush_all(struct par *p)
+{
+	for (int i = 0; i < 2; i++)
+		if (p->ob[i].n)
+			ob_flush(&p->ob[i]);
+}
+
+static void ob_add(struct obuf *o, const void *b, size_t len)
+{
+	if (o->n == IOV_BATCH)
+		ob_flush(o);
+	o->iov[o->n].iov_base = (void *)b;
+	o->iov[o->n].iov_len = len;
+	o->n++;
+}
+
 /* Whether worker @w has a committed record; its key in *@key. Frees the
  * chunks it has read to their end. The worker's committed offset is read
  * again only once the records known from the last read are used up, so
  * a busy merge does not pull the worker's cache line across for each
  * record. */
-static bool peek(struct worker *w, uint64_t *key)
+static bool peek(struct par *p, struct worker *w, uint64_t *key)
 {
 	struct outq *q = &w->q;
 
@@ -674,11 +731,12 @@ static bool peek(struct worker *w, uint64_t *key)
 		q->r = atomic_load_explicit(&c->next, memory_order_acquire);
 		q->rpos = 0;
 		q->rcom = 0;
+		ob_flush_all(p);        /* nothing may point into @c now */
 		chunk_retire(w, c);
 	}
 }
 
-static void emit(struct worker *w, FILE *const out[2])
+static void emit(struct par *p, struct worker *w)
 {
 	struct outq *q = &w->q;
 	const uint8_t *rec = q->r->data + q->rpos;
@@ -687,8 +745,8 @@ static void emit(struct worker *w, FILE *const out[2])
 
 	memcpy(len, rec + 8, 8);
 	for (int i = 0; i < 2; i++) {
-		if (len[i] && out[i])
-			fwrite(rec + off, 1, len[i], out[i]);
+		if (len[i] && p->ob[i].fd >= 0)
+			ob_add(&p->ob[i], rec + off, len[i]);
 		off += len[i];
 	}
 	q->rpos += (off + 7) & ~(size_t)7;
@@ -706,7 +764,7 @@ static inline bool precedes(uint64_t k, unsigned i, uint64_t k2, unsigned j)
  * for a worker with none its watermark: nothing it writes later can be
  * smaller); the smallest worker's records then go out in a run until the
  * bound, without looking at the others again. */
-static unsigned merge(struct par *p, FILE *const out[2])
+static unsigned merge(struct par *p)
 {
 	unsigned done = 0;
 
@@ -721,7 +779,7 @@ static unsigned merge(struct par *p, FILE *const out[2])
 			 * moved are then visible to peek. */
 			uint64_t wm = atomic_load_explicit(&p->w[j].wm, memory_order_acquire);
 
-			if (peek(&p->w[j], &val[j])) {
+			if (peek(p, &p->w[j], &val[j])) {
 				if (best == p->n || precedes(val[j], j, val[best], best))
 					best = j;
 			} else {
@@ -739,9 +797,9 @@ static unsigned merge(struct par *p, FILE *const out[2])
 		if (bj != p->n && !precedes(k, best, bound, bj))
 			return done;    /* a worker without records may still precede */
 		do {
-			emit(&p->w[best], out);
+			emit(p, &p->w[best]);
 			done++;
-		} while (peek(&p->w[best], &k) && (bj == p->n || precedes(k, best, bound, bj)));
+		} while (peek(p, &p->w[best], &k) && (bj == p->n || precedes(k, best, bound, bj)));
 	}
 }
 
@@ -832,14 +890,14 @@ static unsigned pick(const struct par *p, const struct tg_frame *f)
 /* The reader waits until the consumer of @r has processed up to @upto
  * (tail >= upto), writing merged output meanwhile. Returns true when it
  * has; false after a wait, to be called again. */
-static bool ring_wait(struct par *p, struct ring *r, FILE *const out[2], uint32_t upto)
+static bool ring_wait(struct par *p, struct ring *r, uint32_t upto)
 {
 	uint32_t seq;
 
 	for (int spins = 0; spins < SPIN; spins++) {
 		if ((int32_t)(atomic_load_explicit(&r->tail, memory_order_acquire) - upto) >= 0)
 			return true;
-		if (!merge(p, out))
+		if (!merge(p))
 			cpu_relax();
 	}
 	seq = evc_prepare(&r->drained);
@@ -852,7 +910,7 @@ static bool ring_wait(struct par *p, struct ring *r, FILE *const out[2], uint32_
 }
 
 /* The slot at the ring's head, waiting (and merging) while it is full. */
-static struct slot *slot_open(struct par *p, struct worker *w, FILE *const out[2])
+static struct slot *slot_open(struct par *p, struct worker *w)
 {
 	struct ring *r = &w->ring;
 	uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
@@ -860,7 +918,7 @@ static struct slot *slot_open(struct par *p, struct worker *w, FILE *const out[2
 
 	if (r->open)
 		return s;
-	while (!ring_wait(p, r, out, head - RING_SLOTS + 1))
+	while (!ring_wait(p, r, head - RING_SLOTS + 1))
 		;
 	s->type = SLOT_FRAMES;
 	s->n = 0;
@@ -894,14 +952,14 @@ static void slot_publish(struct worker *w, bool force)
 }
 
 static int add_frame(struct par *p, struct worker *w, const struct tg_frame *f,
-		     bool copy, FILE *const out[2])
+		     bool copy)
 {
-	struct slot *s = slot_open(p, w, out);
+	struct slot *s = slot_open(p, w);
 	struct tg_frame_in *in;
 
 	if (s->n && s->link != f->link) {
 		slot_publish(w, false);
-		s = slot_open(p, w, out);
+		s = slot_open(p, w);
 	}
 	s->link = f->link;
 	in = &s->f[s->n];
@@ -927,12 +985,12 @@ static int add_frame(struct par *p, struct worker *w, const struct tg_frame *f,
 
 /* Sends a tick (or the finish) to worker @w after its open batch. */
 static void send_ctl(struct par *p, struct worker *w, enum slot_type t,
-		     uint64_t ts, FILE *const out[2])
+		     uint64_t ts)
 {
 	struct slot *s;
 
 	slot_publish(w, false);
-	s = slot_open(p, w, out);
+	s = slot_open(p, w);
 	s->type = (uint8_t)t;
 	s->tick_ns = ts;
 	slot_publish(w, true);
@@ -940,7 +998,7 @@ static void send_ctl(struct par *p, struct worker *w, enum slot_type t,
 
 /* Publishes every open batch and waits until every thread has processed
  * all it was given (the mapped file may then be closed). */
-static void drain(struct par *p, FILE *const out[2])
+static void drain(struct par *p)
 {
 	for (unsigned j = 0; j <= p->n; j++) {
 		struct worker *w = j < p->n ? &p->w[j] : p->det;
@@ -950,7 +1008,7 @@ static void drain(struct par *p, FILE *const out[2])
 			continue;
 		r = &w->ring;
 		slot_publish(w, true);
-		while (!ring_wait(p, r, out,
+		while (!ring_wait(p, r,
 				  atomic_load_explicit(&r->head, memory_order_relaxed)))
 			;
 	}
@@ -966,7 +1024,7 @@ static double mono_s(void)
 
 /* Reads one input to its end; returns 0, 1 (read error) or 2 (open
  * error), or -ENOMEM. */
-static int read_file(struct par *p, const char *path, FILE *const out[2])
+static int read_file(struct par *p, const char *path)
 {
 	const struct tg_par_run *r = p->r;
 	struct tg_source src;
@@ -987,16 +1045,16 @@ static int read_file(struct par *p, const char *path, FILE *const out[2])
 			p->next_tick = f.ts_ns + TICK_NS;
 		} else if (f.ts_ns >= p->next_tick) {
 			for (unsigned j = 0; j < p->n; j++)
-				send_ctl(p, &p->w[j], SLOT_TICK, f.ts_ns, out);
+				send_ctl(p, &p->w[j], SLOT_TICK, f.ts_ns);
 			p->next_tick = f.ts_ns + TICK_NS;
 		}
-		err = add_frame(p, &p->w[pick(p, &f)], &f, copy, out);
+		err = add_frame(p, &p->w[pick(p, &f)], &f, copy);
 		if (!err && p->det)
-			err = add_frame(p, p->det, &f, copy, out);
+			err = add_frame(p, p->det, &f, copy);
 		if (err)
 			break;
 		if ((f.num & 63) == 0)
-			merge(p, out);
+			merge(p);
 		if (r->want_progress && (f.num & 0xffff) == 0 && mono_s() >= next) {
 			uint64_t done = 0, total = 0;
 
@@ -1008,7 +1066,7 @@ static int read_file(struct par *p, const char *path, FILE *const out[2])
 			next = mono_s() + 0.5;
 		}
 	}
-	drain(p, out);
+	drain(p);
 	if (shown)
 		fputs("\r\033[K", stderr);
 	if (rc < 0)
@@ -1175,6 +1233,12 @@ static int finish_outputs(struct par *p, int report, int status)
 		if (report >= 0)
 			tg_sink_report_merge(&r->sinks[report], &p->w[j].report);
 	}
+	for (int i = 0; i < 2; i++)
+		if (p->ob[i].err) {
+			fprintf(stderr, "tcpguard: writing the %s: %s\n",
+				i ? "conn.log" : "JSON lines", strerror(p->ob[i].err));
+			status = 2;
+		}
 	if (tg_cli_finish_sinks(r->sinks, r->nsinks, &st, r->det))
 		status = 2;
 	return status;
@@ -1198,6 +1262,15 @@ int tg_cli_analyze_par(const struct tg_par_run *r)
 		} else if (!strcmp(name, "report")) {
 			report = i;
 		}
+	}
+	/* Records go straight to the file descriptors; what the sinks wrote
+	 * through stdio so far (a conn.log header) goes first. */
+	for (int i = 0; i < 2; i++) {
+		p.ob[i].fd = -1;
+		if (out[i] && fflush(out[i]) == 0)
+			p.ob[i].fd = fileno(out[i]);
+		else if (out[i])
+			p.ob[i].err = errno;
 	}
 	if (p.n < 2 || p.n > TG_PAR_MAX_JOBS || !(p.w = calloc(p.n, sizeof(*p.w)))) {
 		fprintf(stderr, "tcpguard: -j: expected 1..%d\n", TG_PAR_MAX_JOBS);
@@ -1229,7 +1302,7 @@ int tg_cli_analyze_par(const struct tg_par_run *r)
 	}
 
 	for (int i = 0; opened && i < r->nfiles && !*r->stop; i++) {
-		rc = read_file(&p, r->files[i], out);
+		rc = read_file(&p, r->files[i]);
 		if (rc < 0) {
 			fprintf(stderr, "tcpguard: %s\n", strerror(-rc));
 			rc = 2;
@@ -1241,11 +1314,12 @@ int tg_cli_analyze_par(const struct tg_par_run *r)
 	}
 	/* Every thread ends; the workers flush their sessions. */
 	for (unsigned j = 0; j < started; j++)
-		send_ctl(&p, &p.w[j], SLOT_FINISH, 0, out);
+		send_ctl(&p, &p.w[j], SLOT_FINISH, 0);
 	if (det_started)
-		send_ctl(&p, p.det, SLOT_FINISH, 0, out);
-	drain(&p, out);
-	merge(&p, out);
+		send_ctl(&p, p.det, SLOT_FINISH, 0);
+	drain(&p);
+	merge(&p);
+	ob_flush_all(&p);
 	for (unsigned j = 0; j < started; j++)
 		pthread_join(p.w[j].th, NULL);
 	if (det_started)
