@@ -820,7 +820,8 @@ static inline uint64_t ep_hash(const uint8_t *a, uint16_t port)
 
 	memcpy(&hi, a, 8);
 	memcpy(&lo, a + 8, 8);
-	return mix64(hi ^ mix64(lo ^ port));
+	/* One mix per endpoint: the reader hashes every frame. */
+	return mix64(hi ^ (lo << 23 | lo >> 41) ^ ((uint64_t)port << 48 | port));
 }
 
 /* The symmetric flow hash of a plain Ethernet [VLAN] IPv4/IPv6 TCP frame;
