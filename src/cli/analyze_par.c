@@ -116,6 +116,28 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* Waits until @ready(@arg): spins SPIN times, then sleeps on @e between
+ * checks (whoever makes @ready true notifies @e). */
+static void evc_wait(struct evc *e, bool (*ready)(void *), void *arg)
+{
+	for (int spins = 0;; spins++) {
+		uint32_t seq;
+
+		if (ready(arg))
+			return;
+		if (spins < SPIN) {
+			cpu_relax();
+			continue;
+		}
+		seq = evc_prepare(e);
+		if (ready(arg)) {
+			evc_cancel(e);
+			return;
+		}
+		evc_sleep(e, seq);
+	}
+}
+
 /* ---- reader -> worker rings --------------------------------------------- */
 
 enum slot_type { SLOT_FRAMES, SLOT_TICK, SLOT_FINISH };
@@ -377,6 +399,8 @@ struct evq {
 	struct evc drained;
 	uint64_t wpos;                        /* producer: bytes written */
 	uint64_t tail_seen;                   /* producer: tail as last read */
+	size_t need;                          /* producer: bytes it waits for */
+	uint64_t rtail;                       /* consumer: bytes it has read */
 };
 
 static inline size_t ev_size(size_t body)
@@ -388,6 +412,15 @@ static void evq_publish(struct evq *q)
 {
 	atomic_store_explicit(&q->head, q->wpos, memory_order_release);
 	evc_notify(&q->filled);
+}
+
+/* The producer's wait: room for q->need more bytes (reads the tail). */
+static bool evq_has_room(void *arg)
+{
+	struct evq *q = arg;
+
+	q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
+	return q->wpos + q->need - q->tail_seen <= EVQ_BYTES;
 }
 
 /* Room for a record of @len bytes at the write position (wrapping with a
@@ -416,24 +449,8 @@ static uint8_t *evq_reserve(struct evq *q, size_t len)
 			continue;
 		/* Full: let the consumer see everything, then wait. */
 		evq_publish(q);
-		for (int spins = 0;; spins++) {
-			uint32_t seq;
-
-			q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
-			if (q->wpos + need - q->tail_seen <= EVQ_BYTES)
-				break;
-			if (spins < SPIN) {
-				cpu_relax();
-				continue;
-			}
-			seq = evc_prepare(&q->drained);
-			q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
-			if (q->wpos + need - q->tail_seen <= EVQ_BYTES) {
-				evc_cancel(&q->drained);
-				break;
-			}
-			evc_sleep(&q->drained, seq);
-		}
+		q->need = need;
+		evc_wait(&q->drained, evq_has_room, q);
 	}
 }
 
@@ -496,6 +513,14 @@ struct detector {
 	bool started;
 };
 
+/* The consumer's wait: something published beyond what it has read. */
+static bool evq_has_events(void *arg)
+{
+	struct evq *q = arg;
+
+	return atomic_load_explicit(&q->head, memory_order_acquire) != q->rtail;
+}
+
 /* The detector thread: replays the tracker's calls on its own detector. */
 static void *detector_main(void *arg)
 {
@@ -507,24 +532,9 @@ static void *detector_main(void *arg)
 	for (;;) {
 		uint64_t head;
 
-		for (int spins = 0;; spins++) {
-			uint32_t seq;
-
-			head = atomic_load_explicit(&q->head, memory_order_acquire);
-			if (head != tail)
-				break;
-			if (spins < SPIN) {
-				cpu_relax();
-				continue;
-			}
-			seq = evc_prepare(&q->filled);
-			head = atomic_load_explicit(&q->head, memory_order_acquire);
-			if (head != tail) {
-				evc_cancel(&q->filled);
-				break;
-			}
-			evc_sleep(&q->filled, seq);
-		}
+		q->rtail = tail;
+		evc_wait(&q->filled, evq_has_events, q);
+		head = atomic_load_explicit(&q->head, memory_order_acquire);
 		while (tail != head) {
 			const uint8_t *rec = q->buf + tail % EVQ_BYTES;
 			struct ev_hdr h;
@@ -582,6 +592,16 @@ static void worker_commit(struct worker *w)
 		atomic_store_explicit(&w->q.w->committed, w->q.pos, memory_order_release);
 }
 
+/* A worker's wait: a slot published beyond the ring's tail (only the
+ * worker moves the tail). */
+static bool ring_has_slot(void *arg)
+{
+	struct ring *r = arg;
+
+	return atomic_load_explicit(&r->head, memory_order_acquire) !=
+	       atomic_load_explicit(&r->tail, memory_order_relaxed);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -592,21 +612,7 @@ static void *worker_main(void *arg)
 		struct slot *sl;
 		bool fin;
 
-		for (int spins = 0;; spins++) {
-			uint32_t seq;
-
-			if (atomic_load_explicit(&r->head, memory_order_acquire) != tail)
-				break;
-			if (spins < SPIN) {
-				cpu_relax();
-				continue;
-			}
-			seq = evc_prepare(&r->filled);
-			if (atomic_load_explicit(&r->head, memory_order_acquire) != tail)
-				evc_cancel(&r->filled);
-			else
-				evc_sleep(&r->filled, seq);
-		}
+		evc_wait(&r->filled, ring_has_slot, r);
 		sl = &r->s[tail % RING_SLOTS];
 		fin = sl->type == SLOT_FINISH;
 		switch (sl->type) {

@@ -16,7 +16,7 @@
  * data). Sessions without a reset are judged by their FINs and timers.
  *
  * Pure: no I/O, no allocation. The evidence line is formatted into the
- * caller's buffer by fmt() below: every ended session that goes to JSON
+ * caller's buffer by say() below: every ended session that goes to JSON
  * gets one, and the C library's printf machinery cost more per session
  * than tracking all of its packets.
  */
@@ -202,16 +202,6 @@ static void vfmt(char *buf, size_t len, const char *f, va_list ap)
 	*o.p = '\0';
 }
 
-__attribute__((format(printf, 3, 4)))
-static void fmt(char *buf, size_t len, const char *f, ...)
-{
-	va_list ap;
-
-	va_start(ap, f);
-	vfmt(buf, len, f, ap);
-	va_end(ap);
-}
-
 /* Formats the evidence words only when someone will read them: the
  * verdict itself needs none, and most sessions are never printed. */
 __attribute__((format(printf, 3, 4)))
@@ -240,11 +230,11 @@ static void rst_facts(const struct tg_session *s, const struct tg_evidence *ev,
 
 	(void)s;
 	if (ev->sent_before)
-		fmt(ttl, sizeof(ttl), " (its packets before: %u-%u)",
+		say(ttl, sizeof(ttl), " (its packets before: %u-%u)",
 			 ev->ttl_min_before, ev->ttl_max_before);
 	else
-		fmt(ttl, sizeof(ttl), " (nothing else from it)");
-	fmt(buf, len, "frame %u: %s from the %s, TTL %u%s, IP ID %u, seq %s, "
+		say(ttl, sizeof(ttl), " (nothing else from it)");
+	say(buf, len, "frame %u: %s from the %s, TTL %u%s, IP ID %u, seq %s, "
 		 "%u.%03u ms after the %s's last packet",
 		 ev->rst_pkt, ev->flags & TG_EV_RST_ACK ? "RST+ACK" : "RST",
 		 side(x), ev->rst_ttl, ttl, ev->rst_ipid,
@@ -415,15 +405,15 @@ void tg_cause_describe(const struct tg_session *s, const struct tg_evidence *ev,
 	char why[128], facts[192];
 
 	if (s->end == TG_END_EVICTED) {
-		fmt(buf, len, "flow table full");
+		say(buf, len, "flow table full");
 	} else if (ev->flags & TG_EV_HAVE_RST) {
 		reset_cause(s, ev, why, sizeof(why));
 		rst_facts(s, ev, facts, sizeof(facts));
-		fmt(buf, len, "%s; %s", why, facts);
+		say(buf, len, "%s; %s", why, facts);
 	} else if (s->end == TG_END_TCP_REUSE) {
-		fmt(buf, len, "a SYN with a new sequence number started another session");
+		say(buf, len, "a SYN with a new sequence number started another session");
 	} else {
 		quiet_cause(s, ev, why, sizeof(why));
-		fmt(buf, len, "%s", why);
+		say(buf, len, "%s", why);
 	}
 }

@@ -2,11 +2,11 @@
 /*
  * The flow table. One array of fixed-size struct tg_session allocated at
  * start (tg_mem_zalloc: huge pages where allowed, committed by the kernel
- * only as entries are first used), a power-of-two bucket array of chain heads, and five intrusive
- * doubly linked lists, one per timer class, kept in order of last
- * activity: a packet moves its session to the tail of its class, so the
- * head of each list is always the next to expire and the first candidate
- * for eviction. Lookup, insert, touch and remove are O(1); nothing here
+ * only as entries are first used), a power-of-two bucket array of chain
+ * heads, and five intrusive doubly linked lists, one per timer class,
+ * kept in order of last activity: a packet moves its session to the tail
+ * of its class, so the head of each list is always the next to expire
+ * and the first candidate for eviction. Lookup, insert, touch and remove are O(1); nothing here
  * allocates after tg_flow_init.
  *
  * The hash is symmetric (the sum of one mix per endpoint), so both
