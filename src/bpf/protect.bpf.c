@@ -388,8 +388,7 @@ static __always_inline void count_syn(struct pkt *p)
 		bpf_map_update_elem(&synrate, &p->dst, &one, BPF_ANY);
 }
 
-/* Writes the SYN-ACK options: the TS layout (20 bytes) or the plain one
- * (12 bytes); unused slots are NOPs so both have a fixed size. */
+/* @v in network order at @q, which need not be aligned. */
 static __always_inline void put32(__u8 *q, __u32 v)
 {
 	q[0] = v >> 24;
@@ -398,7 +397,16 @@ static __always_inline void put32(__u8 *q, __u32 v)
 	q[3] = v;
 }
 
-/* Answers the SYN of @p with a cookie SYN-ACK in place. */
+/* A reply goes back where the request came from. */
+static __always_inline void swap_mac(struct ethhdr *eth)
+{
+	__u8 mac[ETH_ALEN];
+
+	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+}
+
 /* The IPv4 header of a reply built in place: DF, TTL 64, IP ID 0, the
  * given addresses and total length, checksum computed. */
 static __always_inline void reply_ip4(struct iphdr *ip, __be32 saddr, __be32 daddr,
@@ -432,6 +440,7 @@ static __always_inline void reply_ip6(struct ipv6hdr *ip6, __u16 len)
 	ip6->daddr = a;
 }
 
+/* Answers the SYN of @p with a cookie SYN-ACK in place. */
 static __always_inline int syn_cookie(struct xdp_md *ctx, struct pkt *p,
 				      const struct tg_pt_cfg *c, const int v4)
 {
@@ -517,16 +526,13 @@ static __always_inline int syn_cookie(struct xdp_md *ctx, struct pkt *p,
 	end = (void *)(long)ctx->data_end;
 	{
 		struct ethhdr *eth = (void *)data;
-		__u8 mac[ETH_ALEN];
 		struct tcphdr *tcp;
 		__u8 *q;
 		__u64 s;
 
 		if ((void *)(eth + 1) > end)
 			return XDP_DROP;
-		__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-		__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+		swap_mac(eth);
 		if (v4) {
 			struct iphdr *ip = (void *)(eth + 1);
 
@@ -552,6 +558,8 @@ static __always_inline int syn_cookie(struct xdp_md *ctx, struct pkt *p,
 		tcp->window = bpf_htons(win);
 		tcp->check = 0;
 		tcp->urg_ptr = 0;
+		/* The options: the TS layout (20 bytes) or the plain one (12
+		 * bytes); unused slots are NOPs so both have a fixed size. */
 		q = (__u8 *)(tcp + 1);
 		if (optlen == 20) {
 			if ((void *)tcp + 40 > end)
@@ -708,14 +716,11 @@ static __always_inline int backscatter(struct xdp_md *ctx, struct pkt *p,
 	{
 		struct ethhdr *eth = data;
 		struct tcphdr *tcp;
-		__u8 mac[ETH_ALEN];
 		__u64 s;
 
 		if ((void *)(eth + 1) > end)
 			return XDP_DROP;
-		__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-		__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+		swap_mac(eth);
 		if (v4) {
 			struct iphdr *ip = (void *)(eth + 1);
 
