@@ -8,6 +8,8 @@
 #define TG_DECODE_H
 
 #include <stddef.h>
+#include <string.h>
+
 #include "tcpguard/decode-t.h"
 
 /* Decodes one frame of link type @link. @data holds @cap_len bytes that the
@@ -34,13 +36,20 @@ void tg_decode_tcp_opts(const uint8_t *opt, size_t len, struct tg_tcp_opts *o);
  * @buf of @len bytes (46 is always enough). Returns @buf. */
 char *tg_addr_str(const struct tg_addr *a, char *buf, size_t len);
 
+/* The longest text tg_addr_put writes. */
+#define TG_ADDR_STR_MAX 45
+
+/* Writes @a as tg_addr_str does, without a terminating NUL, at @out
+ * (TG_ADDR_STR_MAX bytes of room). Returns the length written. IPv6
+ * text is the same as inet_ntop's (checked against it in the tests). */
+size_t tg_addr_put(const struct tg_addr *a, char *out);
+
 static inline bool tg_addr_is_v4(const struct tg_addr *a)
 {
 	static const uint8_t pfx[12] = {0,0,0,0,0,0,0,0,0,0,0xff,0xff};
-	for (int i = 0; i < 12; i++)
-		if (a->b[i] != pfx[i])
-			return false;
-	return true;
+
+	/* A fixed-size memcmp: two loads and compares, not a byte loop. */
+	return memcmp(a->b, pfx, sizeof(pfx)) == 0;
 }
 
 #endif

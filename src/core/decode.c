@@ -669,27 +669,114 @@ enum tg_decode_verdict tg_decode(const struct tg_decode_cfg *cfg, int link,
 	}
 }
 
+static const char dec_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* One octet in decimal, no leading zeros. */
+static inline char *put_octet(char *o, unsigned v)
+{
+	if (v >= 100) {
+		*o++ = (char)('0' + v / 100);
+		v %= 100;
+		memcpy(o, dec_pairs + 2 * v, 2);
+		return o + 2;
+	}
+	if (v >= 10) {
+		memcpy(o, dec_pairs + 2 * v, 2);
+		return o + 2;
+	}
+	*o++ = (char)('0' + v);
+	return o;
+}
+
+static char *put_quad(char *o, const uint8_t *b)
+{
+	for (int i = 0; i < 4; i++) {
+		o = put_octet(o, b[i]);
+		*o++ = '.';
+	}
+	return o - 1;
+}
+
+/* One 16-bit group in lower-case hex, no leading zeros. */
+static inline char *put_group(char *o, unsigned w)
+{
+	static const char hex[] = "0123456789abcdef";
+	int sh = w >= 0x1000 ? 12 : w >= 0x100 ? 8 : w >= 0x10 ? 4 : 0;
+
+	for (; sh >= 0; sh -= 4)
+		*o++ = hex[(w >> sh) & 0xf];
+	return o;
+}
+
+/*
+ * RFC 5952 text, written the way glibc's inet_ntop writes it so both give
+ * the same bytes: the first longest run of two or more zero groups becomes
+ * "::"; an address whose first 96 bits are zero (IPv4-compatible) or that
+ * is ::ffff:0:0/96 (IPv4-mapped) ends in a dotted quad.
+ */
+static size_t put_v6(const uint8_t *b, char *out)
+{
+	unsigned w[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0;
+	char *o = out;
+
+	for (int i = 0; i < 8; i++) {
+		w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+		if (w[i] == 0) {
+			if (cur < 0) {
+				cur = i;
+				cur_len = 0;
+			}
+			if (++cur_len > best_len) {
+				best = cur;
+				best_len = cur_len;
+			}
+		} else {
+			cur = -1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*o++ = ':';
+			continue;
+		}
+		if (i)
+			*o++ = ':';
+		if (i == 6 && best == 0 &&
+		    (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			o = put_quad(o, b + 12);
+			return (size_t)(o - out);
+		}
+		o = put_group(o, w[i]);
+	}
+	if (best >= 0 && best + best_len == 8)
+		*o++ = ':';
+	return (size_t)(o - out);
+}
+
+size_t tg_addr_put(const struct tg_addr *a, char *out)
+{
+	if (tg_addr_is_v4(a))
+		return (size_t)(put_quad(out, a->b + 12) - out);
+	return put_v6(a->b, out);
+}
+
 char *tg_addr_str(const struct tg_addr *a, char *buf, size_t len)
 {
-	if (tg_addr_is_v4(a) && len >= 16) {
-		/* Dotted quad by hand: inet_ntop goes through sprintf. */
-		char *o = buf;
+	char t[TG_ADDR_STR_MAX + 1];
+	size_t n = tg_addr_put(a, t);
 
-		for (int i = 12; i < 16; i++) {
-			unsigned v = a->b[i];
-
-			if (v >= 100)
-				*o++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*o++ = (char)('0' + v / 10 % 10);
-			*o++ = (char)('0' + v % 10);
-			*o++ = i < 15 ? '.' : '\0';
-		}
-	} else if (tg_addr_is_v4(a)) {
-		if (!inet_ntop(AF_INET, a->b + 12, buf, (socklen_t)len))
-			buf[0] = '\0';
-	} else if (!inet_ntop(AF_INET6, a->b, buf, (socklen_t)len)) {
-		buf[0] = '\0';
-	}
+	if (len == 0)
+		return buf;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, t, n);
+	buf[n] = '\0';
 	return buf;
 }

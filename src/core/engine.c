@@ -435,14 +435,23 @@ char *tg_session_uid(const struct tg_session *s, uint64_t seed, char *buf)
 	memcpy(w + 2, s->resp_h.b, 16);
 	h1 = mix(seed ^ w[0] ^ mix(w[1] ^ mix(s->first_ns)));
 	h2 = mix(h1 ^ w[2] ^ mix(w[3] ^ ((uint64_t)s->orig_p << 16 | s->resp_p)));
+	/* Base 62, least significant digit first: 9 digits of h1, 8 of
+	 * h2; two digits per 64-bit division, split with 32-bit arithmetic. */
 	buf[0] = 'C';
-	for (int i = 1; i <= 9; i++) {
-		buf[i] = b62[h1 % 62];
-		h1 /= 62;
+	for (int i = 1; i < 9; i += 2) {
+		uint32_t r = (uint32_t)(h1 % (62 * 62));
+
+		h1 /= 62 * 62;
+		buf[i] = b62[r % 62];
+		buf[i + 1] = b62[r / 62];
 	}
-	for (int i = 10; i <= 17; i++) {
-		buf[i] = b62[h2 % 62];
-		h2 /= 62;
+	buf[9] = b62[h1 % 62];
+	for (int i = 10; i < 18; i += 2) {
+		uint32_t r = (uint32_t)(h2 % (62 * 62));
+
+		h2 /= 62 * 62;
+		buf[i] = b62[r % 62];
+		buf[i + 1] = b62[r / 62];
 	}
 	buf[18] = '\0';
 	return buf;

@@ -215,7 +215,7 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 			  char *out)
 {
 	struct jbuf j = { out, 0 };
-	char a[64], uid[24], text[TG_CAUSE_TEXT_MAX];
+	char uid[24], text[TG_CAUSE_TEXT_MAX];
 	uint64_t dur_us = (s->last_ns - s->first_ns) / 1000u;
 
 	put(&j, "{\"ts\":");
@@ -223,10 +223,10 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 	put(&j, ",\"uid\":\"");
 	put(&j, tg_session_uid(s, k->uid_seed, uid));
 	put(&j, "\",\"id.orig_h\":\"");
-	put(&j, tg_addr_str(&s->orig_h, a, sizeof(a)));
+	j.n += tg_addr_put(&s->orig_h, j.b + j.n);
 	put_key_u64(&j, "\",\"id.orig_p\":", s->orig_p);
 	put(&j, ",\"id.resp_h\":\"");
-	put(&j, tg_addr_str(&s->resp_h, a, sizeof(a)));
+	j.n += tg_addr_put(&s->resp_h, j.b + j.n);
 	put_key_u64(&j, "\",\"id.resp_p\":", s->resp_p);
 	put(&j, ",\"proto\":\"tcp\"");
 	/* Zeek leaves duration and sizes unset for zero-length sessions. */

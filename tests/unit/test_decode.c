@@ -19,6 +19,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -936,6 +937,63 @@ static uint32_t rng_next(uint32_t *s)
 	return *s = x;
 }
 
+/* tg_addr_put/tg_addr_str against the C library's inet_ntop: every zero
+ * run layout of the eight groups (where "::" goes, ties, IPv4-compatible
+ * and IPv4-mapped tails), with random non-zero groups, plus random
+ * addresses and IPv4 octets of every width. */
+static void test_addr_str_matches_inet_ntop(void **state)
+{
+	uint32_t seed = 0x5eed1234;
+	struct tg_addr a;
+	char want[INET6_ADDRSTRLEN], got[64];
+
+	(void)state;
+	for (unsigned mask = 0; mask < 256; mask++) {
+		for (int round = 0; round < 8; round++) {
+			for (int g = 0; g < 8; g++) {
+				uint32_t r = rng_next(&seed);
+				unsigned w = (mask >> g & 1) ? 0 : (r & 0xffff) | 1;
+
+				/* Groups of every hex width. */
+				w >>= (r >> 16) % 4 * 4;
+				if (!(mask >> g & 1) && !w)
+					w = 1;
+				if (round == 7 && g == 5 && (mask >> 5 & 1))
+					w = 0xffff;     /* ::ffff:a.b.c.d and near misses */
+				a.b[2 * g] = (uint8_t)(w >> 8);
+				a.b[2 * g + 1] = (uint8_t)w;
+			}
+			assert_non_null(inet_ntop(AF_INET6, a.b, want, sizeof(want)));
+			if (tg_addr_is_v4(&a))
+				assert_non_null(inet_ntop(AF_INET, a.b + 12, want, sizeof(want)));
+			memset(got, 'x', sizeof(got));
+			got[tg_addr_put(&a, got)] = '\0';
+			assert_string_equal(got, want);
+			assert_string_equal(tg_addr_str(&a, got, sizeof(got)), want);
+		}
+	}
+	for (int i = 0; i < 20000; i++) {
+		for (int k = 0; k < 16; k += 4) {
+			uint32_t r = rng_next(&seed);
+
+			memcpy(a.b + k, &r, 4);
+		}
+		if (i & 1) {
+			memset(a.b, 0, 10);
+			a.b[10] = a.b[11] = 0xff;
+			assert_non_null(inet_ntop(AF_INET, a.b + 12, want, sizeof(want)));
+		} else {
+			assert_non_null(inet_ntop(AF_INET6, a.b, want, sizeof(want)));
+		}
+		assert_string_equal(tg_addr_str(&a, got, sizeof(got)), want);
+	}
+	/* A short buffer gets a terminated prefix, never an overrun. */
+	memset(a.b, 0, 10);
+	a.b[10] = a.b[11] = 0xff;
+	memset(a.b + 12, 200, 4);
+	assert_string_equal(tg_addr_str(&a, got, 8), "200.200");
+}
+
 /* Decodes @len bytes from a heap copy of exactly that size, so ASan sees
  * any read past the capture. */
 static enum tg_decode_verdict dec_exact(const struct tg_decode_cfg *cfg, int link,
@@ -1110,6 +1168,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_opts_timestamp_fast_path),
 		cmocka_unit_test(test_verdict_strings),
 		cmocka_unit_test(test_addr_str),
+		cmocka_unit_test(test_addr_str_matches_inet_ntop),
 		cmocka_unit_test(test_every_prefix),
 		cmocka_unit_test(test_random_corruption),
 	};
