@@ -132,6 +132,7 @@ struct tg_pkt {
 struct tg_decode_cfg {
 	bool validate_csum;      /* drop packets with bad IP/TCP checksums */
 	uint8_t max_tunnel_depth;/* 0 means the default (4) */
+	bool no_fast_path;       /* always the general walk (tests compare) */
 };
 
 #endif

@@ -54,8 +54,9 @@ void tg_detect_measure(struct tg_detect *d, const struct tg_pkt *p);
 
 /* Whether a packet at @ts_ns falls in the time of any alert with a
  * signature: only those are worth decoding again for tg_detect_measure
- * (a signature is measured over the time its alert lasted). */
-bool tg_detect_measure_wants(const struct tg_detect *d, uint64_t ts_ns);
+ * (a signature is measured over the time its alert lasted). After
+ * tg_detect_wants_measure, constant time for times that run forward. */
+bool tg_detect_measure_wants(struct tg_detect *d, uint64_t ts_ns);
 
 /* The latest end of any alert so far (0 when none). */
 uint64_t tg_detect_last_end(const struct tg_detect *d);

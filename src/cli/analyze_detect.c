@@ -107,6 +107,9 @@ void tg_cli_detect_alert(struct tg_cli_detect *d, const struct tg_alert *a)
 static void measure_file(struct tg_detect *det, const struct tg_decode_cfg *dc,
 			 const char *path, const char *filter)
 {
+	/* Past the end of every alert (captures run forward, give or take
+	 * a second): nothing left to measure. */
+	uint64_t stop = tg_detect_last_end(det) + 1000000000ull;
 	struct tg_source src;
 	struct tg_frame f;
 	struct tg_pkt p;
@@ -115,9 +118,7 @@ static void measure_file(struct tg_detect *det, const struct tg_decode_cfg *dc,
 		return;
 	while (tg_source_next(&src, &f) == 1) {
 		if (!tg_detect_measure_wants(det, f.ts_ns)) {
-			/* Past the end of every alert (captures run forward,
-			 * give or take a second): nothing left to measure. */
-			if (f.ts_ns > tg_detect_last_end(det) + 1000000000ull)
+			if (f.ts_ns > stop)
 				break;
 			continue;
 		}

@@ -402,18 +402,24 @@ void tg_cause_classify(const struct tg_session *s, const struct tg_evidence *ev,
 void tg_cause_describe(const struct tg_session *s, const struct tg_evidence *ev,
 		       char *buf, size_t len)
 {
-	char why[128], facts[192];
-
+	if (!len)
+		return;
 	if (s->end == TG_END_EVICTED) {
 		say(buf, len, "flow table full");
 	} else if (ev->flags & TG_EV_HAVE_RST) {
-		reset_cause(s, ev, why, sizeof(why));
-		rst_facts(s, ev, facts, sizeof(facts));
-		say(buf, len, "%s; %s", why, facts);
+		/* The cause's words, "; ", the reset's facts: written in
+		 * place, each part cut at the end of @buf as a whole would be. */
+		size_t n;
+
+		reset_cause(s, ev, buf, len);
+		n = strlen(buf);
+		if (n + 3 < len) {
+			memcpy(buf + n, "; ", 3);
+			rst_facts(s, ev, buf + n + 2, len - n - 2);
+		}
 	} else if (s->end == TG_END_TCP_REUSE) {
 		say(buf, len, "a SYN with a new sequence number started another session");
 	} else {
-		quiet_cause(s, ev, why, sizeof(why));
-		say(buf, len, "%s", why);
+		quiet_cause(s, ev, buf, len);
 	}
 }

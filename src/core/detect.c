@@ -146,6 +146,11 @@ struct slot {
 	struct sig_hist atk;
 };
 
+/* A stretch of time to measure signatures over. */
+struct span {
+	uint64_t from, to;      /* inclusive */
+};
+
 struct tg_detect {
 	struct tg_detect_cfg cfg;
 	tg_alert_cb cb;
@@ -177,6 +182,12 @@ struct tg_detect {
 	struct sig_hist pend[2][CLS__COUNT];
 	unsigned pcur;
 	bool opened;            /* an alert opened since the last tick */
+	/* The times to measure: the alerts' spans, sorted and merged, built
+	 * by tg_detect_wants_measure; spans_ok false once anything changes. */
+	struct span *spans;     /* max_alerts */
+	uint32_t nspans;
+	uint32_t span_at;       /* where the last lookup ended */
+	bool spans_ok;
 	struct tg_detect_stats st;
 };
 
@@ -389,7 +400,7 @@ uint64_t tg_detect_bytes(const struct tg_detect_cfg *cfg)
 		return 0;
 	return sizeof(*d) +
 	       (uint64_t)cfg->max_entities * (sizeof(*d->ents) + sizeof(*d->tags)) +
-	       (uint64_t)cfg->max_alerts * sizeof(*d->slots) +
+	       (uint64_t)cfg->max_alerts * (sizeof(*d->slots) + sizeof(*d->spans)) +
 	       (uint64_t)CM_ROWS * cfg->sketch_width * sizeof(*d->cm) +
 	       ((1ull << cfg->bloom_bits_log2) / 64) * sizeof(uint64_t);
 }
@@ -413,11 +424,12 @@ struct tg_detect *tg_detect_new(const struct tg_detect_cfg *cfg,
 	d->tags = tg_mem_zalloc(cfg->max_entities, sizeof(*d->tags));
 	d->nslots = 0;
 	d->slots = tg_mem_zalloc(cfg->max_alerts, sizeof(*d->slots));
+	d->spans = tg_mem_zalloc(cfg->max_alerts, sizeof(*d->spans));
 	d->cm_mask = cfg->sketch_width - 1;
 	d->cm = tg_mem_zalloc((size_t)CM_ROWS * cfg->sketch_width, sizeof(*d->cm));
 	d->bloom_mask = (1ull << cfg->bloom_bits_log2) - 1;
 	d->bloom = tg_mem_zalloc((size_t)(d->bloom_mask / 64 + 1), sizeof(uint64_t));
-	if (!d->ents || !d->tags || !d->slots || !d->cm || !d->bloom) {
+	if (!d->ents || !d->tags || !d->slots || !d->spans || !d->cm || !d->bloom) {
 		tg_detect_free(d);
 		return NULL;
 	}
@@ -433,6 +445,7 @@ void tg_detect_free(struct tg_detect *d)
 	tg_mem_free(d->ents, d->cfg.max_entities, sizeof(*d->ents));
 	tg_mem_free(d->tags, d->cfg.max_entities, sizeof(*d->tags));
 	tg_mem_free(d->slots, d->cfg.max_alerts, sizeof(*d->slots));
+	tg_mem_free(d->spans, d->cfg.max_alerts, sizeof(*d->spans));
 	tg_mem_free(d->cm, (size_t)CM_ROWS * d->cfg.sketch_width, sizeof(*d->cm));
 	tg_mem_free(d->bloom, (size_t)(d->bloom_mask / 64 + 1), sizeof(uint64_t));
 	free(d);
@@ -1018,6 +1031,7 @@ static void packet(struct tg_detect *d, const struct tg_pkt *p,
 void tg_detect_packet(struct tg_detect *d, const struct tg_pkt *p,
 		      const struct tg_session *s, bool from_orig, bool created)
 {
+	d->spans_ok = false;
 	packet(d, p, s, from_orig, created);
 	if (d->pending)
 		emit_pending(d);
@@ -1176,6 +1190,7 @@ static void session_end(struct tg_detect *d, const struct tg_session *s)
 
 void tg_detect_session_end(struct tg_detect *d, const struct tg_session *s)
 {
+	d->spans_ok = false;
 	session_end(d, s);
 	if (d->pending)
 		emit_pending(d);
@@ -1394,6 +1409,7 @@ static void tick(struct tg_detect *d, uint64_t now)
 
 void tg_detect_advance(struct tg_detect *d, uint64_t now_ns)
 {
+	d->spans_ok = false;
 	if (now_ns > d->now_ns)
 		d->now_ns = now_ns;
 	if (now_ns >= d->next_tick)
@@ -1408,9 +1424,44 @@ static void derive_all(struct tg_detect *d)
 		derive(d, &d->slots[i]);
 }
 
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	return 0;
+}
+
+/* The spans of the alerts with a signature, sorted and merged. */
+static void build_spans(struct tg_detect *d)
+{
+	uint32_t n = 0, m = 0;
+
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		const struct tg_alert *a = &d->slots[i].a;
+
+		if (a->has_sig && a->start_ns <= a->end_ns)
+			d->spans[n++] = (struct span){ a->start_ns, a->end_ns };
+	}
+	qsort(d->spans, n, sizeof(*d->spans), cmp_span);
+	for (uint32_t i = 0; i < n; i++) {
+		if (m && d->spans[i].from <= d->spans[m - 1].to) {
+			if (d->spans[i].to > d->spans[m - 1].to)
+				d->spans[m - 1].to = d->spans[i].to;
+		} else {
+			d->spans[m++] = d->spans[i];
+		}
+	}
+	d->nspans = m;
+	d->span_at = 0;
+	d->spans_ok = true;
+}
+
 bool tg_detect_wants_measure(struct tg_detect *d)
 {
 	derive_all(d);
+	build_spans(d);
 	return d->nslots > 0;
 }
 
@@ -1452,14 +1503,43 @@ uint64_t tg_detect_last_end(const struct tg_detect *d)
 {
 	uint64_t end = 0;
 
+	/* The merged spans end with the latest signature's; alerts without
+	 * one may end later, so this stays the plain maximum. */
+
 	for (uint32_t i = 0; i < d->nslots; i++)
 		if (d->slots[i].a.end_ns > end)
 			end = d->slots[i].a.end_ns;
 	return end;
 }
 
-bool tg_detect_measure_wants(const struct tg_detect *d, uint64_t ts_ns)
+bool tg_detect_measure_wants(struct tg_detect *d, uint64_t ts_ns)
 {
+	if (d->spans_ok) {
+		/* Captures run forward: the span of the last lookup, or one of
+		 * the next ones, nearly always answers. */
+		uint32_t i = d->span_at, lo = 0, hi = d->nspans;
+
+		if (i < d->nspans && ts_ns >= d->spans[i].from) {
+			while (i < d->nspans && ts_ns > d->spans[i].to)
+				i++;
+			d->span_at = i;
+			return i < d->nspans && ts_ns >= d->spans[i].from;
+		}
+		if (i == 0 || ts_ns > d->spans[i - 1].to)
+			return false;   /* between span i-1 and i */
+		/* Time went back past earlier spans: the first span that
+		 * ends at or after ts_ns. */
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (d->spans[mid].to < ts_ns)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		d->span_at = lo;
+		return lo < d->nspans && ts_ns >= d->spans[lo].from;
+	}
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		const struct tg_alert *a = &d->slots[i].a;
 

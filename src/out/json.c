@@ -51,7 +51,7 @@ static const uint64_t pow10_tab[20] = {
 
 /* Decimal, written in place from the last digit back, two digits per
  * division (32-bit division while the value fits). */
-static void put_u64(struct jbuf *j, uint64_t v)
+static void put_u64_long(struct jbuf *j, uint64_t v)
 {
 	/* Digits from the bit length: log10(2) ~ 1233/4096, one correction. */
 	unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
@@ -83,6 +83,20 @@ static void put_u64(struct jbuf *j, uint64_t v)
 	}
 }
 
+/* Most numbers in a record (TTLs, packet counts, retransmissions) are
+ * one or two digits: those take no call. */
+static inline void put_u64(struct jbuf *j, uint64_t v)
+{
+	if (v < 10) {
+		j->b[j->n++] = (char)('0' + v);
+	} else if (v < 100) {
+		memcpy(j->b + j->n, digit_pairs + 2 * v, 2);
+		j->n += 2;
+	} else {
+		put_u64_long(j, v);
+	}
+}
+
 /* Seconds with @digits decimals from a count of 10^-digits seconds. */
 static void put_fixed(struct jbuf *j, uint64_t units, unsigned digits)
 {
@@ -90,13 +104,18 @@ static void put_fixed(struct jbuf *j, uint64_t units, unsigned digits)
 
 	for (unsigned i = 0; i < digits; i++)
 		div *= 10;
+	uint32_t frac;
+	unsigned i = digits;
+
 	put_u64(j, units / div);
 	j->b[j->n++] = '.';
-	units %= div;
-	for (unsigned i = digits; i-- > 0;) {
-		j->b[j->n + i] = (char)('0' + units % 10);
-		units /= 10;
+	frac = (uint32_t)(units % div);
+	for (; i >= 2; i -= 2) {
+		memcpy(j->b + j->n + i - 2, digit_pairs + 2 * (frac % 100), 2);
+		frac /= 100;
 	}
+	if (i)
+		j->b[j->n] = (char)('0' + frac % 10);
 	j->n += digits;
 }
 
@@ -278,7 +297,8 @@ static void json_session(struct tg_sink *k, const struct tg_session *s,
 {
 	char buf[TG_SINK_RECORD_MAX];
 
-	fwrite(buf, 1, json_format(k, s, ev, c, buf), k->f);
+	/* A sink is written by one thread: no stdio lock per record. */
+	fwrite_unlocked(buf, 1, json_format(k, s, ev, c, buf), k->f);
 }
 
 static int json_finish(struct tg_sink *k, const struct tg_stats *st)

@@ -1004,10 +1004,19 @@ static enum tg_decode_verdict dec_exact(const struct tg_decode_cfg *cfg, int lin
 	struct tg_pkt p;
 	enum tg_decode_verdict v;
 
+	struct tg_decode_cfg slow = *cfg;
+	struct tg_pkt q;
+
 	assert_non_null(copy);
 	memcpy(copy, b, len);
 	memset(&p, 0, sizeof(p));
 	v = tg_decode(cfg, link, copy, len, wire, &p);
+	/* The fast path for plain Ethernet/IPv4/TCP gives, byte for byte,
+	 * what the general walk gives. */
+	slow.no_fast_path = true;
+	memset(&q, 0, sizeof(q));
+	assert_int_equal(tg_decode(&slow, link, copy, len, wire, &q), v);
+	assert_memory_equal(&p, &q, sizeof(p));
 	if (v == TG_DEC_TCP) {
 		assert_true(p.payload_cap <= p.payload_len);
 		if (p.payload_cap)

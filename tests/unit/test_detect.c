@@ -288,6 +288,66 @@ static void test_never_block_completed_sources(void **state)
 	rig_free(&r);
 }
 
+/* The reference for tg_detect_measure_wants: any alert with a signature
+ * whose time holds @t. */
+static bool wants_ref(const struct got *g, uint64_t t)
+{
+	for (unsigned i = 0; i < g->n; i++)
+		if (g->a[i].has_sig && t >= g->a[i].start_ns && t <= g->a[i].end_ns)
+			return true;
+	return false;
+}
+
+/* Two floods on two targets, overlapping, and a third later: the merged
+ * spans answer as a scan of every alert would, for times that run
+ * forward, backward and at random, edges included. */
+static void test_measure_spans(void **state)
+{
+	struct rig r;
+	struct tg_detect *d;
+	uint32_t idx = 0, seed = 12345;
+	uint64_t edges[3 * MAX_ALERTS * 2];
+	unsigned ne = 0;
+
+	(void)state;
+	rig_init(&r, NULL);
+	for (uint32_t i = 0; i < 40; i++)
+		legit(&r, i, i * 100, 80, false);
+	flood(&r, 4000, 7000, 1500, &idx);
+	for (uint64_t us = 5000000; us < 8000000; us += 700) {
+		struct tg_pkt p = flood_syn(idx++, 0, 443);
+
+		p.dst = h_v4(10, 0, 0, 3);
+		p.ts_ns = H_T0_NS + us * 1000;
+		feed(&r, &p);
+	}
+	flood(&r, 20000, 22000, 1500, &idx);
+	rig_done(&r);
+	d = tg_engine_detect(r.e);
+	assert_true(tg_detect_wants_measure(d));
+	assert_true(r.got.n >= 3);
+	for (unsigned i = 0; i < r.got.n; i++) {
+		edges[ne++] = r.got.a[i].start_ns;
+		edges[ne++] = r.got.a[i].end_ns;
+	}
+	for (uint64_t t = H_MS(0); t < H_MS(25000); t += 7 * 1000000ull)
+		assert_int_equal(tg_detect_measure_wants(d, t), wants_ref(&r.got, t));
+	for (unsigned i = 0; i < ne; i++)
+		for (int k = -1; k <= 1; k++)
+			assert_int_equal(tg_detect_measure_wants(d, edges[i] + (uint64_t)k),
+					 wants_ref(&r.got, edges[i] + (uint64_t)k));
+	for (uint64_t t = H_MS(25000); t > H_MS(0); t -= 11 * 1000000ull)
+		assert_int_equal(tg_detect_measure_wants(d, t), wants_ref(&r.got, t));
+	for (int i = 0; i < 5000; i++) {
+		uint64_t t;
+
+		seed = seed * 1103515245u + 12345u;
+		t = H_MS(0) + (uint64_t)(seed >> 8) % 25000000u * 1000u;
+		assert_int_equal(tg_detect_measure_wants(d, t), wants_ref(&r.got, t));
+	}
+	rig_free(&r);
+}
+
 static void test_vertical_scan(void **state)
 {
 	struct rig r;
@@ -520,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_baseline_raises_threshold),
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_never_block_completed_sources),
+		cmocka_unit_test(test_measure_spans),
 		cmocka_unit_test(test_vertical_scan),
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_sig_match_fields),
