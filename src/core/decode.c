@@ -395,6 +395,18 @@ static void v4_to_addr(const uint8_t *p, struct tg_addr *a)
 	memcpy(a->b + 12, p, 4);
 }
 
+/* What an IPv4 header @ip of total length @tot says about the packet. */
+static inline void v4_fields(const uint8_t *ip, uint32_t tot, struct tg_pkt *out)
+{
+	out->ip_ver = 4;
+	out->ttl = ip[8];
+	out->ip_id = rd16(ip + 4);
+	out->ip_len = tot;
+	v4_to_addr(ip + 12, &out->src);
+	v4_to_addr(ip + 16, &out->dst);
+	out->ip_dont_frag = (ip[6] & 0x40) != 0;       /* DF */
+}
+
 static enum tg_decode_verdict dec_ipv4(struct cursor *c, struct tg_pkt *out)
 {
 	const uint8_t *ip = c->p;
@@ -421,14 +433,8 @@ static enum tg_decode_verdict dec_ipv4(struct cursor *c, struct tg_pkt *out)
 	if (c->cfg->validate_csum && csum_fold(csum_add(0, ip, hlen)) != 0xffff)
 		return TG_DEC_BAD_IP_CSUM;
 
-	out->ip_ver = 4;
-	out->ttl = ip[8];
-	out->ip_id = rd16(ip + 4);
-	out->ip_len = tot;
-	v4_to_addr(ip + 12, &out->src);
-	v4_to_addr(ip + 16, &out->dst);
+	v4_fields(ip, tot, out);
 	frag = rd16(ip + 6);
-	out->ip_dont_frag = (frag & 0x4000) != 0;
 	if (frag & 0x1fff)
 		return TG_DEC_FRAGMENT;
 
@@ -627,13 +633,7 @@ static bool dec_fast_eth_v4_tcp(const struct tg_decode_cfg *cfg, const uint8_t *
 	tot = rd16(ip + 2);
 	if (tot < 20 + 20 || tot > wire - 14)
 		return false;
-	out->ip_ver = 4;
-	out->ttl = ip[8];
-	out->ip_id = rd16(ip + 4);
-	out->ip_len = tot;
-	v4_to_addr(ip + 12, &out->src);
-	v4_to_addr(ip + 16, &out->dst);
-	out->ip_dont_frag = (ip[6] & 0x40) != 0;
+	v4_fields(ip, tot, out);
 	cap = cap_len - 14 < tot ? cap_len - 14 : tot;
 	c = (struct cursor){ .cfg = cfg, .p = ip + 20, .cap = cap - 20, .wire = tot - 20 };
 	*v = dec_tcp(&c, out, tot - 20, 0);
