@@ -86,7 +86,8 @@ struct tg_stats {
 	uint32_t active;                  /* sessions in the table now */
 	uint32_t active_peak;
 	uint32_t max_flows;
-	uint32_t session_bytes;           /* sizeof(struct tg_session) */
+	uint32_t session_bytes;           /* flow-table bytes per flow, all
+	                                   * arrays (tg_flow_bytes / cap) */
 };
 
 #endif

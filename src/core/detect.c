@@ -39,6 +39,7 @@
  * without disturbing the state the end is derived from. No I/O, no
  * clock, no allocation after tg_detect_new.
  */
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -460,17 +461,20 @@ const struct tg_detect_stats *tg_detect_stats(const struct tg_detect *d)
 
 static struct tg_addr masked(const struct tg_addr *a, unsigned plen)
 {
-	struct tg_addr m = *a;
+	struct tg_addr m;
 	unsigned bits = tg_addr_is_v4(a) ? 96 + plen : plen;
+	uint64_t w[2];
 
-	for (unsigned i = 0; i < 16; i++) {
-		if (bits >= 8) {
-			bits -= 8;
-			continue;
-		}
-		m.b[i] &= (uint8_t)(0xff00u >> bits);
-		bits = 0;
+	/* Two big-endian halves, each kept for its share of the prefix. */
+	memcpy(w, a->b, 16);
+	for (int k = 0; k < 2; k++) {
+		unsigned n = bits > 64 ? 64 : bits;
+
+		bits -= n;
+		if (n < 64)
+			w[k] &= htobe64(n ? ~0ull << (64 - n) : 0);
 	}
+	memcpy(m.b, w, 16);
 	return m;
 }
 

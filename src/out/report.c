@@ -138,7 +138,7 @@ static int report_finish(struct tg_sink *k, const struct tg_stats *st)
 		total += st->ended[i];
 	fprintf(f, "frames %" PRIu64 ", TCP packets %" PRIu64 ", sessions %" PRIu64
 		" (peak %" PRIu32 " open at once, table cap %" PRIu32 ", %" PRIu32
-		" bytes each)\n", st->frames, st->tcp_packets, total,
+		" bytes per flow)\n", st->frames, st->tcp_packets, total,
 		st->active_peak, st->max_flows, st->session_bytes);
 	if (st->evicted)
 		fprintf(f, "evicted under table pressure: %" PRIu64 "\n", st->evicted);
