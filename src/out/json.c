@@ -97,8 +97,11 @@ static inline void put_u64(struct jbuf *j, uint64_t v)
 	}
 }
 
-/* Seconds with @digits decimals from a count of 10^-digits seconds. */
-static void put_fixed(struct jbuf *j, uint64_t units, unsigned digits)
+/* Seconds with @digits decimals from a count of 10^-digits seconds.
+ * Inlined so that @digits, always a constant, makes the divisions by
+ * 10^digits multiplications. */
+static inline __attribute__((always_inline))
+void put_fixed(struct jbuf *j, uint64_t units, unsigned digits)
 {
 	uint64_t div = 1;
 
