@@ -237,13 +237,15 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 			  char *out)
 {
 	struct jbuf j = { out, 0 };
-	char uid[24], text[TG_CAUSE_TEXT_MAX];
+	char text[TG_CAUSE_TEXT_MAX];
 	uint64_t dur_us = (s->last_ns - s->first_ns) / 1000u;
 
 	put(&j, "{\"ts\":");
 	put_fixed(&j, s->first_ns / 1000u, 6);
 	put(&j, ",\"uid\":\"");
-	put(&j, tg_session_uid(s, k->uid_seed, uid));
+	/* The uid is 18 characters; its NUL lands where the next key goes. */
+	tg_session_uid(s, k->uid_seed, j.b + j.n);
+	j.n += 18;
 	put(&j, "\",\"id.orig_h\":\"");
 	j.n += tg_addr_put(&s->orig_h, j.b + j.n);
 	put_key_u64(&j, "\",\"id.orig_p\":", s->orig_p);
