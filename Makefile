@@ -32,7 +32,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all help deps demo test test-unit test-golden test-peer test-san \
         test-corrupt test-sigint test-stress test-fuzz \
-        bench fuzz install clean scenarios
+        bench fuzz install clean scenarios release test-release
 
 all: $(BUILD)/tcpguard $(BUILD)/libtcpguard.a
 
@@ -42,6 +42,7 @@ help:
 	@echo "make            build $(BUILD)/tcpguard"
 	@echo "make demo       install missing packages (as root), build, analyze tests/data/demo.pcap"
 	@echo "make test       unit + golden + Zeek conformance tests, then again under ASan+UBSan"
+	@echo "make release    build build-release/tcpguard, profile-guided (what install and bench use)"
 	@echo "make bench      generate the bench capture and measure analyze against the read floor"
 	@echo "make fuzz       run each libFuzzer harness (FUZZ_SECONDS=60 each)"
 	@echo "make test-fuzz  replay fuzz regressions and seeds, fuzz each harness 30 s"
@@ -134,16 +135,28 @@ test: deps
 	@mkdir -p build && rm -f $(TG_RESULTS)
 	$(Q)$(MAKE) --no-print-directory test-unit test-golden test-peer \
 		test-heldout test-corrupt test-sigint test-stress test-parallel
+	$(Q)$(MAKE) --no-print-directory test-release
 	$(Q)$(MAKE) --no-print-directory test-san
 	$(Q)$(MAKE) --no-print-directory test-protect
 	$(Q)$(MAKE) --no-print-directory test-live
 	$(Q)$(MAKE) --no-print-directory test-fuzz
 	$(Q)tests/summary.sh
 
-bench: deps all
+# The binary users install: trained on a generated capture, then rebuilt
+# with that profile (scripts/release.sh).
+RELEASE = build-release
+
+release: $(BUILD)/gen
+	$(Q)CC="$(CC)" MAKE="$(MAKE)" scripts/release.sh $(RELEASE) $(BUILD)/gen
+
+# The release binary gives the same answers: the golden suite once more.
+test-release: release
+	$(Q)TG_SUITE=golden-release tests/golden.sh $(RELEASE)/tcpguard
+
+bench: deps release
 	$(Q)scripts/deps.sh --bench
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/gen $(BUILD)/floor
-	$(Q)bench/run.sh $(BUILD)
+	$(Q)$(MAKE) --no-print-directory $(RELEASE)/gen $(RELEASE)/floor
+	$(Q)bench/run.sh $(RELEASE)
 
 $(BUILD)/gen: bench/gen.c
 	@mkdir -p $(dir $@)
@@ -177,11 +190,11 @@ test-fuzz:
 scenarios:
 	$(Q)tests/scenarios/make-all.sh
 
-install: all
+install: release
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/tcpguard $(DESTDIR)$(PREFIX)/bin/tcpguard
+	install -m 0755 $(RELEASE)/tcpguard $(DESTDIR)$(PREFIX)/bin/tcpguard
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz $(RELEASE)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -93,6 +93,6 @@ for pcap in "$data"/*.pcap; do
 	fi
 done
 
-echo "golden: $pass passed, $fail failed"
-echo "golden: $pass passed, $fail failed" >>"${TG_RESULTS:-/dev/null}"
+echo "${TG_SUITE:-golden}: $pass passed, $fail failed"
+echo "${TG_SUITE:-golden}: $pass passed, $fail failed" >>"${TG_RESULTS:-/dev/null}"
 [ $fail -eq 0 ]
