@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# Builds the release binary, OUT/tcpguard, with link-time and
+# Builds the release binary, OUT/tcpguard, at -O3 with link-time and
 # profile-guided optimisation: an instrumented build analyses a generated
 # capture (its own seed, not the bench's), and the final build is laid out
 # by what that run measured: hot paths straight, cold paths out of the way,
@@ -26,7 +26,7 @@ fi
 
 rm -rf "$out" "$out-train"
 "$make" --no-print-directory BUILD="$out" \
-	O="-O2 -flto=auto -ffat-lto-objects -fprofile-generate -fprofile-update=atomic" "$out/tcpguard"
+	O="-O3 -flto=auto -ffat-lto-objects -fprofile-generate -fprofile-update=atomic" "$out/tcpguard"
 
 # The training run: normal sessions, a SYN flood and a scan, so detection,
 # signatures and their measurement run too, written as JSON.
@@ -41,7 +41,7 @@ find "$out" -name '*.o' -delete
 # are kept in profile-notes.txt, not failed on. The code itself passed
 # -Werror in the normal build.
 if ! "$make" --no-print-directory BUILD="$out" \
-	O="-O2 -flto=auto -ffat-lto-objects -fprofile-use -fprofile-partial-training -Wno-missing-profile -Wno-error" \
+	O="-O3 -flto=auto -ffat-lto-objects -fprofile-use -fprofile-partial-training -Wno-missing-profile -Wno-error" \
 	"$out/tcpguard" 2>"$out/profile-notes.txt"; then
 	cat "$out/profile-notes.txt" >&2
 	exit 1
