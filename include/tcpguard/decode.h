@@ -20,6 +20,13 @@ enum tg_decode_verdict tg_decode(const struct tg_decode_cfg *cfg, int link,
 				 const uint8_t *data, uint32_t cap_len,
 				 uint32_t wire_len, struct tg_pkt *out);
 
+/* False only when the frame is certainly a TCP segment whose flags hold
+ * none of @flags (TG_TCP_*): a look at one byte of a plain Ethernet/IPv4
+ * frame, for callers that want only some segments. True for any other
+ * frame (decode it to know). */
+bool tg_decode_may_have_flags(int link, const uint8_t *data, uint32_t cap_len,
+			      uint8_t flags);
+
 /* True when tg_decode understands link type @link. */
 bool tg_decode_link_supported(int link);
 

@@ -122,6 +122,11 @@ static void measure_file(struct tg_detect *det, const struct tg_decode_cfg *dc,
 				break;
 			continue;
 		}
+		/* Only SYNs and resets are measured: most frames can be
+		 * passed over without decoding them. */
+		if (!tg_decode_may_have_flags(f.link, f.data, f.cap_len,
+					      TG_TCP_SYN | TG_TCP_RST))
+			continue;
 		p.ts_ns = f.ts_ns;
 		p.num = f.num;
 		if (tg_decode(dc, f.link, f.data, f.cap_len, f.wire_len, &p) == TG_DEC_TCP)

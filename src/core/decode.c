@@ -640,6 +640,17 @@ static bool dec_fast_eth_v4_tcp(const struct tg_decode_cfg *cfg, const uint8_t *
 	return true;
 }
 
+bool tg_decode_may_have_flags(int link, const uint8_t *data, uint32_t cap_len,
+			      uint8_t flags)
+{
+	/* The frames dec_fast_eth_v4_tcp takes: the flags byte is at 47. */
+	if (link != TG_LINK_ETHERNET || cap_len < 14 + 20 + 20 ||
+	    data[12] != 0x08 || data[13] != 0x00 || data[14] != 0x45 ||
+	    data[14 + 9] != 6 || (rd16(data + 14 + 6) & 0x1fff))
+		return true;
+	return (data[14 + 20 + 13] & flags) != 0;
+}
+
 enum tg_decode_verdict tg_decode(const struct tg_decode_cfg *cfg, int link,
 				 const uint8_t *data, uint32_t cap_len,
 				 uint32_t wire_len, struct tg_pkt *out)

@@ -1017,6 +1017,10 @@ static enum tg_decode_verdict dec_exact(const struct tg_decode_cfg *cfg, int lin
 	memset(&q, 0, sizeof(q));
 	assert_int_equal(tg_decode(&slow, link, copy, len, wire, &q), v);
 	assert_memory_equal(&p, &q, sizeof(p));
+	/* The flags peek never rules out a segment that has them. */
+	for (unsigned fl = 1; fl < 0x100; fl <<= 1)
+		if (!tg_decode_may_have_flags(link, copy, len, (uint8_t)fl))
+			assert_true(v != TG_DEC_TCP || !(p.tcp_flags & fl));
 	if (v == TG_DEC_TCP) {
 		assert_true(p.payload_cap <= p.payload_len);
 		if (p.payload_cap)
