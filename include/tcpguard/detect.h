@@ -35,6 +35,11 @@ void tg_detect_free(struct tg_detect *d);
  * configuration it would refuse): what a memory budget must set aside. */
 uint64_t tg_detect_bytes(const struct tg_detect_cfg *cfg);
 
+/* A hint, some packets ahead of tg_detect_packet(@p): starts loading what
+ * the detector will read for @p (the entities a SYN counts against, the
+ * bloom word a completing ACK sets). Changes nothing. */
+void tg_detect_prefetch(const struct tg_detect *d, const struct tg_pkt *p);
+
 /* One tracked TCP packet @p of session @s (borrowed for the call), after
  * tg_tcp_step; @created when @p made the session. */
 void tg_detect_packet(struct tg_detect *d, const struct tg_pkt *p,

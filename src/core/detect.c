@@ -45,6 +45,7 @@
 
 #include "tcpguard/decode.h"
 #include "tcpguard/detect.h"
+#include "tcpguard/flow.h"          /* tg_prefetch */
 #include "mem.h"
 #include "sig.h"
 
@@ -350,18 +351,24 @@ static inline uint64_t bloom_bits(uint64_t h)
 	return 1ull << (h & 63) | 1ull << ((h >> 6) & 63) | 1ull << ((h >> 12) & 63);
 }
 
+/* The bloom filter's word for hash @h. */
+static inline uint64_t *bloom_word(const struct tg_detect *d, uint64_t h)
+{
+	return &d->bloom[(h >> 18) & (d->bloom_mask >> 6)];
+}
+
 static void bloom_add(struct tg_detect *d, const struct tg_addr *a)
 {
 	uint64_t h = addr_hash(a, 0xb100);
 
-	d->bloom[(h >> 18) & (d->bloom_mask >> 6)] |= bloom_bits(h);
+	*bloom_word(d, h) |= bloom_bits(h);
 }
 
 bool tg_detect_completed(const struct tg_detect *d, const struct tg_addr *a)
 {
 	uint64_t h = addr_hash(a, 0xb100), m = bloom_bits(h);
 
-	return (d->bloom[(h >> 18) & (d->bloom_mask >> 6)] & m) == m;
+	return (*bloom_word(d, h) & m) == m;
 }
 
 static inline bool gate_test(const struct tg_detect *d, const struct tg_addr *a)
@@ -489,13 +496,30 @@ static inline bool ent_is(const struct ent *e, uint8_t kind, uint8_t plen,
 /* Finds the entity (@kind, @a, @b, @port, @plen); with @create, makes it,
  * evicting the stalest entity without an alert among its probe window if
  * need be. Returns NULL when absent (or nothing could be evicted). */
+static inline uint64_t ent_hash(uint8_t kind, const struct tg_addr *a,
+				const struct tg_addr *b, uint16_t port, uint8_t plen)
+{
+	return addr_hash(a, kind ^ (uint64_t)port << 8 ^ (uint64_t)plen << 24) ^
+	       (b ? addr_hash(b, 7) : 0);
+}
+
+/* Starts loading the fingerprint and the first line of the entity that
+ * ent_get would look at first for this key. */
+static inline void ent_prefetch(const struct tg_detect *d, uint8_t kind,
+				const struct tg_addr *a, uint8_t plen)
+{
+	uint32_t idx = (uint32_t)ent_hash(kind, a, NULL, 0, plen) & d->ent_mask;
+
+	tg_prefetch(&d->tags[idx]);
+	tg_prefetch(&d->ents[idx]);
+}
+
 static struct ent *ent_get(struct tg_detect *d, uint8_t kind, const struct tg_addr *a,
 			   const struct tg_addr *b, uint16_t port, uint8_t plen,
 			   bool create)
 {
 	static const struct tg_addr zero;
-	uint64_t h = addr_hash(a, kind ^ (uint64_t)port << 8 ^ (uint64_t)plen << 24) ^
-		     (b ? addr_hash(b, 7) : 0);
+	uint64_t h = ent_hash(kind, a, b, port, plen);
 	uint32_t tag = (uint32_t)(h >> 32) | 1, vi = 0;
 	struct ent *victim = NULL;
 
@@ -1030,6 +1054,25 @@ static void packet(struct tg_detect *d, const struct tg_pkt *p,
 		on_completed(d, p);
 	if (cls >= 0 && !attributed)
 		sig_hist_add(&d->pend[d->pcur][cls], p);
+}
+
+void tg_detect_prefetch(const struct tg_detect *d, const struct tg_pkt *p)
+{
+	uint8_t fl = p->tcp_flags & FLAG_MASK;
+
+	if (fl == SYN_ONLY) {
+		/* on_syn: the destination host and its prefix. */
+		bool v4 = tg_addr_is_v4(&p->dst);
+		uint8_t pl = v4 ? d->cfg.prefix4 : d->cfg.prefix6;
+		struct tg_addr m = masked(&p->dst, pl);
+
+		ent_prefetch(d, EK_HOST, &p->dst, 0);
+		ent_prefetch(d, EK_PFX, &m, pl);
+	} else if ((fl & TG_TCP_ACK) && !(fl & (TG_TCP_SYN | TG_TCP_RST))) {
+		/* Perhaps the ACK that completes a handshake: on_completed
+		 * marks its source in the bloom filter. */
+		tg_prefetch(bloom_word(d, addr_hash(&p->src, 0xb100)));
+	}
 }
 
 void tg_detect_packet(struct tg_detect *d, const struct tg_pkt *p,

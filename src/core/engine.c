@@ -328,6 +328,8 @@ void tg_engine_feed_batch(struct tg_engine *e, int link,
 			e->st.tcp_opts[p[i].opts.verdict]++;
 			h[i] = tg_flow_hash(&p[i]);
 			tg_flow_prefetch_bucket(&e->ft, h[i]);
+			if (e->det)
+				tg_detect_prefetch(e->det, &p[i]);
 		}
 	}
 	for (unsigned i = 0; i < n; i++)
