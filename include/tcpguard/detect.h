@@ -63,6 +63,9 @@ void tg_detect_measure(struct tg_detect *d, const struct tg_pkt *p);
  * tg_detect_wants_measure, constant time for times that run forward. */
 bool tg_detect_measure_wants(struct tg_detect *d, uint64_t ts_ns);
 
+/* Whether tg_detect_measure_wants holds for any time in [@from, @to]. */
+bool tg_detect_measure_span(const struct tg_detect *d, uint64_t from, uint64_t to);
+
 /* The latest end of any alert so far (0 when none). */
 uint64_t tg_detect_last_end(const struct tg_detect *d);
 

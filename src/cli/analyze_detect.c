@@ -103,23 +103,74 @@ void tg_cli_detect_alert(struct tg_cli_detect *d, const struct tg_alert *a)
 	d->v[d->n++] = *a;
 }
 
-/* Decodes every frame of @path again and lets the detector measure. */
-static void measure_file(struct tg_detect *det, const struct tg_decode_cfg *dc,
-			 const char *path, const char *filter)
+struct tg_cli_chunks *tg_cli_chunks_open(struct tg_cli_detect *d, int i, int n,
+					 struct tg_source *src)
 {
-	/* Past the end of every alert (captures run forward, give or take
-	 * a second): nothing left to measure. */
-	uint64_t stop = tg_detect_last_end(det) + 1000000000ull;
-	struct tg_source src;
+	struct tg_cli_chunks *c;
+
+	if (d->off || d->live || !src->ops->tell || !src->ops->seek || i < 0 || i >= n)
+		return NULL;
+	if (!d->chunks) {
+		d->chunks = calloc((size_t)n, sizeof(*d->chunks));
+		if (!d->chunks)
+			return NULL;
+		d->nchunks = n;
+	}
+	if (i >= d->nchunks)
+		return NULL;
+	c = &d->chunks[i];
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+	c->ok = true;
+	c->cur.min_ts = UINT64_MAX;
+	src->ops->tell(src, &c->cur.pos);
+	return c;
+}
+
+void tg_cli_chunks_push(struct tg_cli_chunks *c, struct tg_source *src)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct tg_cli_chunk *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v) {
+			c->ok = false;  /* measured by a full walk then */
+			c->n = 0;
+		} else {
+			c->v = v;
+			c->cap = cap;
+		}
+	}
+	if (c->n < c->cap)
+		c->v[c->n++] = c->cur;
+	c->cur.frames = 0;
+	c->cur.min_ts = UINT64_MAX;
+	c->cur.max_ts = 0;
+	src->ops->tell(src, &c->cur.pos);
+}
+
+void tg_cli_chunks_close(struct tg_cli_chunks *c, struct tg_source *src, bool complete)
+{
+	if (c->cur.frames)
+		tg_cli_chunks_push(c, src);
+	if (!complete)
+		c->ok = false;
+}
+
+/* Measures the frames @src delivers next: @limit of them (or all), until
+ * one comes after @stop. Returns false once past @stop or at the end. */
+static bool measure_frames(struct tg_detect *det, const struct tg_decode_cfg *dc,
+			   struct tg_source *src, uint64_t limit, uint64_t stop)
+{
 	struct tg_frame f;
 	struct tg_pkt p;
 
-	if (tg_source_open_file(&src, path, filter))
-		return;
-	while (tg_source_next(&src, &f) == 1) {
+	for (uint64_t k = 0; k < limit; k++) {
+		if (tg_source_next(src, &f) != 1)
+			return false;
 		if (!tg_detect_measure_wants(det, f.ts_ns)) {
 			if (f.ts_ns > stop)
-				break;
+				return false;
 			continue;
 		}
 		/* Only SYNs and resets are measured: most frames can be
@@ -131,6 +182,51 @@ static void measure_file(struct tg_detect *det, const struct tg_decode_cfg *dc,
 		p.num = f.num;
 		if (tg_decode(dc, f.link, f.data, f.cap_len, f.wire_len, &p) == TG_DEC_TCP)
 			tg_detect_measure(det, &p);
+	}
+	return true;
+}
+
+/* Decodes the frames of @path in the alerts' time again and lets the
+ * detector measure: with an index of @path (@ck), only the stretches
+ * whose frames' times meet an alert's; without, every frame up to the
+ * end of the last alert. */
+static void measure_file(struct tg_detect *det, const struct tg_decode_cfg *dc,
+			 const char *path, const char *filter,
+			 const struct tg_cli_chunks *ck)
+{
+	/* Past the end of every alert (captures run forward, give or take
+	 * a second): nothing left to measure. */
+	uint64_t stop = tg_detect_last_end(det) + 1000000000ull;
+	struct tg_source src;
+	bool at = true;         /* src is at the start of the next chunk */
+
+	if (tg_source_open_file(&src, path, filter))
+		return;
+	/* TCPGUARD_MEASURE_INDEX=0: the plain walk, for the tests to compare
+	 * with. */
+	const char *env = getenv("TCPGUARD_MEASURE_INDEX");
+
+	if (!ck || !ck->ok || !src.ops->seek || (env && !strcmp(env, "0"))) {
+		measure_frames(det, dc, &src, UINT64_MAX, stop);
+		tg_source_close(&src);
+		return;
+	}
+	for (size_t i = 0; i < ck->n; i++) {
+		const struct tg_cli_chunk *c = &ck->v[i];
+
+		/* Read a stretch when a frame in it may be measured, or when
+		 * one of its frames ends the walk (as the plain walk would
+		 * end there, and measure what comes before it). */
+		if (c->max_ts <= stop &&
+		    !tg_detect_measure_span(det, c->min_ts, c->max_ts)) {
+			at = false;
+			continue;
+		}
+		if (!at && src.ops->seek(&src, &c->pos))
+			break;
+		at = true;
+		if (!measure_frames(det, dc, &src, c->frames, stop))
+			break;
 	}
 	tg_source_close(&src);
 }
@@ -155,7 +251,8 @@ void tg_cli_detect_finish_det(struct tg_cli_detect *d, struct tg_detect *det,
 			rereadable = false;
 	if (rereadable && n > 0 && tg_detect_wants_measure(det))
 		for (int i = 0; i < n; i++)
-			measure_file(det, &cfg->decode, files[i], filter);
+			measure_file(det, &cfg->decode, files[i], filter,
+				     i < d->nchunks ? &d->chunks[i] : NULL);
 	tg_detect_flush(det, true);
 	if (d->f)
 		fflush(d->f);
@@ -214,5 +311,10 @@ void tg_cli_detect_free(struct tg_cli_detect *d)
 	else if (d->f)
 		fflush(d->f);
 	free(d->v);
+	for (int i = 0; i < d->nchunks; i++)
+		free(d->chunks[i].v);
+	free(d->chunks);
+	d->chunks = NULL;
+	d->nchunks = 0;
 	memset(d, 0, sizeof(*d));
 }

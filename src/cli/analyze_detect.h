@@ -9,12 +9,36 @@
 #ifndef TG_CLI_ANALYZE_DETECT_H
 #define TG_CLI_ANALYZE_DETECT_H
 
+#include <stdint.h>
 #include <stdio.h>
 
+#include "../io/source.h"
 #include "tcpguard/detect-t.h"
 #include "tcpguard/engine-t.h"
 
 struct tg_engine;
+
+/* Frames per chunk of the index below. */
+#define TG_CLI_CHUNK_FRAMES 65536
+
+/* One stretch of an input: where it starts and the times its frames hold. */
+struct tg_cli_chunk {
+	struct tg_source_pos pos;
+	uint64_t min_ts;
+	uint64_t max_ts;
+	uint32_t frames;
+};
+
+/* Where an input's frames lie in time, noted while it is read the first
+ * time, so that the measuring pass reads only the stretches an alert's
+ * time touches. Only for inputs whose source can tell and seek. */
+struct tg_cli_chunks {
+	struct tg_cli_chunk *v;
+	size_t n;
+	size_t cap;
+	bool ok;                /* complete and usable */
+	struct tg_cli_chunk cur;/* the stretch being read */
+};
 
 struct tg_cli_detect {
 	const char *config;     /* --config PATH */
@@ -30,6 +54,8 @@ struct tg_cli_detect {
 	size_t n;
 	size_t cap;
 	uint64_t unkept;        /* ended alerts past TG_CLI_ALERTS_KEPT */
+	struct tg_cli_chunks *chunks;   /* one per input, for measuring */
+	int nchunks;
 };
 
 /* Ended alerts kept for the summary of a long watch. */
@@ -50,6 +76,29 @@ struct tg_cli_detect {
 	"  --config PATH        detection thresholds (INI; docs/detection.md)\n" \
 	"  --no-detect          no attack detection\n" \
 	"  --detect-defaults    print the default thresholds as INI and exit\n"
+
+/* Input @i of @n is open in @src for its first reading: returns the index
+ * to note its frames in (tg_cli_chunks_frame), or NULL when no measuring
+ * pass will want one or the source cannot seek. */
+struct tg_cli_chunks *tg_cli_chunks_open(struct tg_cli_detect *d, int i, int n,
+					 struct tg_source *src);
+
+void tg_cli_chunks_push(struct tg_cli_chunks *c, struct tg_source *src);
+
+/* Notes one frame of time @ts_ns just read from @src. */
+static inline void tg_cli_chunks_frame(struct tg_cli_chunks *c, struct tg_source *src,
+				       uint64_t ts_ns)
+{
+	if (ts_ns < c->cur.min_ts)
+		c->cur.min_ts = ts_ns;
+	if (ts_ns > c->cur.max_ts)
+		c->cur.max_ts = ts_ns;
+	if (++c->cur.frames == TG_CLI_CHUNK_FRAMES)
+		tg_cli_chunks_push(c, src);
+}
+
+/* The input was read to its end (@complete) or not: closes the index. */
+void tg_cli_chunks_close(struct tg_cli_chunks *c, struct tg_source *src, bool complete);
 
 /* Applies option @c; returns 1 when it was a detection option, 0 when
  * not, 2 after printing a message, 3 when the command should exit 0. */

@@ -1031,7 +1031,7 @@ static double mono_s(void)
 
 /* Reads one input to its end; returns 0, 1 (read error) or 2 (open
  * error), or -ENOMEM. */
-static int read_file(struct par *p, const char *path)
+static int read_file(struct par *p, const char *path, int i)
 {
 	const struct tg_par_run *r = p->r;
 	struct tg_source src;
@@ -1039,6 +1039,7 @@ static int read_file(struct par *p, const char *path)
 	int rc, shown = 0, err = 0;
 	double next = mono_s() + 0.5;
 	bool copy;
+	struct tg_cli_chunks *ck;
 
 	rc = tg_source_open_file(&src, path, r->filter);
 	if (rc) {
@@ -1046,7 +1047,10 @@ static int read_file(struct par *p, const char *path)
 		return 2;
 	}
 	copy = strcmp(src.ops->name, "pcap-mmap") != 0;
+	ck = tg_cli_chunks_open(r->det, i, r->nfiles, &src);
 	while (!*r->stop && (rc = tg_source_next(&src, &f)) == 1) {
+		if (ck)
+			tg_cli_chunks_frame(ck, &src, f.ts_ns);
 		if (!p->ticking) {
 			p->ticking = true;
 			p->next_tick = f.ts_ns + TICK_NS;
@@ -1074,6 +1078,8 @@ static int read_file(struct par *p, const char *path)
 		}
 	}
 	drain(p);
+	if (ck)
+		tg_cli_chunks_close(ck, &src, rc == 0 && !err && !*r->stop);
 	if (shown)
 		fputs("\r\033[K", stderr);
 	if (rc < 0)
@@ -1309,7 +1315,7 @@ int tg_cli_analyze_par(const struct tg_par_run *r)
 	}
 
 	for (int i = 0; opened && i < r->nfiles && !*r->stop; i++) {
-		rc = read_file(&p, r->files[i]);
+		rc = read_file(&p, r->files[i], i);
 		if (rc < 0) {
 			fprintf(stderr, "tcpguard: %s\n", strerror(-rc));
 			rc = 2;

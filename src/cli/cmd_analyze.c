@@ -98,7 +98,7 @@ static double mono_s(void)
 
 /* Reads one input to its end; returns 0, 1 (read error) or 2 (open error). */
 static int run_file(struct tg_engine *e, const char *path, const char *filter,
-		    int want_progress)
+		    int want_progress, struct tg_cli_detect *det, int i, int nfiles)
 {
 	struct tg_source src;
 	struct tg_frame f;
@@ -116,8 +116,11 @@ static int run_file(struct tg_engine *e, const char *path, const char *filter,
 	bool batch = !strcmp(src.ops->name, "pcap-mmap");
 	struct tg_frame_in in[TG_BATCH_MAX];
 	unsigned n = 0;
+	struct tg_cli_chunks *ck = tg_cli_chunks_open(det, i, nfiles, &src);
 
 	while (!stop_requested && (rc = tg_source_next(&src, &f)) == 1) {
+		if (ck)
+			tg_cli_chunks_frame(ck, &src, f.ts_ns);
 		if (!batch) {
 			tg_engine_feed(e, f.link, f.ts_ns, f.num, f.data, f.cap_len,
 				       f.wire_len);
@@ -136,6 +139,8 @@ static int run_file(struct tg_engine *e, const char *path, const char *filter,
 	}
 	if (n)
 		tg_engine_feed_batch(e, src.link, in, n);
+	if (ck)
+		tg_cli_chunks_close(ck, &src, rc == 0 && !stop_requested);
 	if (shown)
 		fputs("\r\033[K", stderr);
 	if (rc < 0)
@@ -253,7 +258,7 @@ int cmd_analyze(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	for (int i = 0; i < nfiles && !stop_requested; i++) {
-		int rc = run_file(e, argv[first + i], filter, want_progress);
+		int rc = run_file(e, argv[first + i], filter, want_progress, &a->det, i, nfiles);
 
 		if (rc > status)
 			status = rc;

@@ -1546,6 +1546,31 @@ static bool is_attack(const struct tg_detect *d, const struct tg_alert *a,
 	}
 }
 
+bool tg_detect_measure_span(const struct tg_detect *d, uint64_t from, uint64_t to)
+{
+	if (d->spans_ok) {
+		/* The first span that ends at or after @from. */
+		uint32_t lo = 0, hi = d->nspans;
+
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (d->spans[mid].to < from)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo < d->nspans && d->spans[lo].from <= to;
+	}
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		const struct tg_alert *a = &d->slots[i].a;
+
+		if (a->has_sig && a->start_ns <= to && a->end_ns >= from)
+			return true;
+	}
+	return false;
+}
+
 uint64_t tg_detect_last_end(const struct tg_detect *d)
 {
 	uint64_t end = 0;

@@ -132,11 +132,33 @@ static void pm_close(struct tg_source *src)
 	src->priv = NULL;
 }
 
+static void pm_tell(struct tg_source *src, struct tg_source_pos *pos)
+{
+	const struct pcap_map *m = src->priv;
+
+	pos->off = m->off;
+	pos->num = m->num;
+}
+
+static int pm_seek(struct tg_source *src, const struct tg_source_pos *pos)
+{
+	struct pcap_map *m = src->priv;
+
+	/* Past the file header, within the file: a place pm_tell gave. */
+	if (pos->off < 24 || pos->off > m->size)
+		return -EINVAL;
+	m->off = pos->off;
+	m->num = pos->num;
+	return 0;
+}
+
 static const struct tg_source_ops pcap_map_ops = {
 	.name = "pcap-mmap",
 	.next = pm_next,
 	.progress = pm_progress,
 	.close = pm_close,
+	.tell = pm_tell,
+	.seek = pm_seek,
 };
 
 static bool classic_magic(const void *base)

@@ -20,6 +20,12 @@ struct tg_frame {
 	int link;               /* LINKTYPE_* */
 };
 
+/* Where a source is between two frames, for tell and seek. */
+struct tg_source_pos {
+	uint64_t off;           /* byte offset of the next record */
+	uint64_t num;           /* frames numbered so far */
+};
+
 struct tg_source;
 
 struct tg_source_ops {
@@ -29,6 +35,11 @@ struct tg_source_ops {
 	/* Bytes consumed so far and total (0 when unknown), for progress. */
 	void (*progress)(struct tg_source *src, uint64_t *done, uint64_t *total);
 	void (*close)(struct tg_source *src);
+	/* Optional (NULL when the input cannot be re-positioned): where the
+	 * next frame starts, and going back (or ahead) to such a place of
+	 * the same file, read by the same kind of source. */
+	void (*tell)(struct tg_source *src, struct tg_source_pos *pos);
+	int (*seek)(struct tg_source *src, const struct tg_source_pos *pos);
 };
 
 struct tg_source {
