@@ -1546,21 +1546,28 @@ static bool is_attack(const struct tg_detect *d, const struct tg_alert *a,
 	}
 }
 
+/* The first of the merged spans that ends at or after @ts (nspans: none). */
+static uint32_t span_ending_from(const struct tg_detect *d, uint64_t ts)
+{
+	uint32_t lo = 0, hi = d->nspans;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (d->spans[mid].to < ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 bool tg_detect_measure_span(const struct tg_detect *d, uint64_t from, uint64_t to)
 {
 	if (d->spans_ok) {
-		/* The first span that ends at or after @from. */
-		uint32_t lo = 0, hi = d->nspans;
+		uint32_t i = span_ending_from(d, from);
 
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-
-			if (d->spans[mid].to < from)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		return lo < d->nspans && d->spans[lo].from <= to;
+		return i < d->nspans && d->spans[i].from <= to;
 	}
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		const struct tg_alert *a = &d->slots[i].a;
@@ -1589,7 +1596,7 @@ bool tg_detect_measure_wants(struct tg_detect *d, uint64_t ts_ns)
 	if (d->spans_ok) {
 		/* Captures run forward: the span of the last lookup, or one of
 		 * the next ones, nearly always answers. */
-		uint32_t i = d->span_at, lo = 0, hi = d->nspans;
+		uint32_t i = d->span_at;
 
 		if (i < d->nspans && ts_ns >= d->spans[i].from) {
 			while (i < d->nspans && ts_ns > d->spans[i].to)
@@ -1599,18 +1606,10 @@ bool tg_detect_measure_wants(struct tg_detect *d, uint64_t ts_ns)
 		}
 		if (i == 0 || ts_ns > d->spans[i - 1].to)
 			return false;   /* between span i-1 and i */
-		/* Time went back past earlier spans: the first span that
-		 * ends at or after ts_ns. */
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-
-			if (d->spans[mid].to < ts_ns)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		d->span_at = lo;
-		return lo < d->nspans && ts_ns >= d->spans[lo].from;
+		/* Time went back past earlier spans. */
+		i = span_ending_from(d, ts_ns);
+		d->span_at = i;
+		return i < d->nspans && ts_ns >= d->spans[i].from;
 	}
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		const struct tg_alert *a = &d->slots[i].a;
