@@ -155,7 +155,7 @@ test-release: release
 
 bench: deps release
 	$(Q)scripts/deps.sh --bench
-	$(Q)$(MAKE) --no-print-directory $(RELEASE)/gen $(RELEASE)/floor
+	$(Q)$(MAKE) --no-print-directory BUILD=$(RELEASE) $(RELEASE)/gen $(RELEASE)/floor
 	$(Q)bench/run.sh $(RELEASE)
 
 $(BUILD)/gen: bench/gen.c
