@@ -1206,6 +1206,13 @@ static int det_init(struct par *p)
 	 * environment can choose either way (the tests run both). */
 	if (force && (*force == '0' || *force == '1'))
 		split = *force == '1';
+	/* Told at a terminal: the detection thread tracks every packet as
+	 * -j 1 does, so without a core of its own it costs more than the
+	 * workers save (--no-detect has no such thread). */
+	if (p->r->want_progress && cpus > 0 && cpus < (long)p->n + 2)
+		fprintf(stderr, "tcpguard: note: -j %u with detection wants %u CPUs (reader, "
+			"workers, detection) and %ld are online: expect no gain over -j 1; "
+			"--no-detect scales\n", p->n, p->n + 2, cpus);
 	if (split) {
 		if (!(p->dt = dt = calloc(1, sizeof(*dt))) || !(dt->q.buf = malloc(EVQ_BYTES)) ||
 		    !(dt->d = tg_detect_new(&cfg->detect, cfg->on_alert, cfg->cb_ctx)))
