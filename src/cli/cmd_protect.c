@@ -780,8 +780,7 @@ static int loop(struct protect *p, struct tg_source *src, struct tg_engine *e,
 		if (now >= next_tick) {
 			tick(p);
 			for (int i = 0; i < p->nsinks; i++)
-				if (p->sinks[i].f)
-					fflush(p->sinks[i].f);
+				tg_sink_flush(&p->sinks[i]);
 			next_tick = now + 1000000000ll;
 		}
 		if (poll(pf, 3, 100) < 0 && errno != EINTR)

@@ -191,12 +191,12 @@ static int drop_privileges(const char *user)
 static void flush_sinks(struct watch *w)
 {
 	for (int i = 0; i < w->nsinks; i++) {
-		FILE *f = w->sinks[i].f;
+		int rc = tg_sink_flush(&w->sinks[i]);
 
-		if (f && (fflush(f) != 0 || ferror(f)) && !w->write_err) {
+		if (rc && !w->write_err) {
 			w->write_err = 1;
 			fprintf(stderr, "tcpguard: writing %s output: %s\n",
-				w->sinks[i].ops->name, strerror(errno));
+				w->sinks[i].ops->name, strerror(-rc));
 		}
 	}
 	if (tg_cli_detect_sync(&w->det) && !w->write_err) {

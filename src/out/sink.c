@@ -27,6 +27,17 @@ int tg_sink_open_file(struct tg_sink *k, const char *path)
 	return 0;
 }
 
+int tg_sink_flush(struct tg_sink *k)
+{
+	if (!k->f)
+		return 0;
+	if (k->ops && k->ops->flush)
+		k->ops->flush(k);
+	if (fflush(k->f) != 0)
+		return errno ? -errno : -EIO;
+	return ferror(k->f) ? -EIO : 0;
+}
+
 int tg_sink_reopen(struct tg_sink *k)
 {
 	FILE *f;

@@ -31,6 +31,9 @@ struct tg_sink_ops {
 	/* Writes trailers / the report; returns 0 or -errno on write error. */
 	int (*finish)(struct tg_sink *k, const struct tg_stats *st);
 	void (*free)(struct tg_sink *k);
+	/* Optional: writes what the sink holds back to its FILE (records
+	 * a sink buffers itself); tg_sink_flush calls it before fflush. */
+	void (*flush)(struct tg_sink *k);
 	/* Optional, from tg_sink_reopen before @f replaces @old: @fresh when
 	 * @f is an empty file other than @old (rotated away), so a sink can
 	 * close the old file's format and start the new one's. */
@@ -62,6 +65,10 @@ void tg_sink_rows_new(struct tg_sink *k, const struct tg_sink *like, FILE *f);
 /* Adds the summary tables of report sink @from into report sink @into
  * (analyze -j: one report per worker, one summary). */
 void tg_sink_report_merge(struct tg_sink *into, const struct tg_sink *from);
+
+/* Everything written so far out to the file: 0, or -errno (EIO when the
+ * stream had an error). */
+int tg_sink_flush(struct tg_sink *k);
 
 /* Reopens the file under the same path for appending (log rotation: the
  * old file may have been renamed); 0 or -errno, the old file kept then. */
