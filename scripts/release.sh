@@ -19,12 +19,13 @@ gen=$2
 make=${MAKE:-make}
 cc=${CC:-cc}
 
+# From scratch: objects left by another compiler or profile would stay.
+rm -rf "$out"
 if ! "$cc" --version 2>/dev/null | grep -qi 'gcc\|free software foundation'; then
 	echo "release: $cc is not GCC: building without a profile"
 	exec "$make" --no-print-directory BUILD="$out" O=-O2 "$out/tcpguard"
 fi
 
-rm -rf "$out" "$out-train"
 "$make" --no-print-directory BUILD="$out" \
 	O="-O3 -flto=auto -ffat-lto-objects -fprofile-generate -fprofile-update=atomic" "$out/tcpguard"
 
@@ -38,8 +39,8 @@ rm -f "$out/train.pcap"
 # in the same places, with the profile.
 find "$out" -name '*.o' -delete
 # GCC notes what the training did not reach ("missing counts"); the notes
-# are kept in profile-notes.txt, not failed on. The code itself passed
-# -Werror in the normal build.
+# are kept in profile-notes.txt, not failed on. The normal build (make)
+# holds the code itself to -Werror.
 if ! "$make" --no-print-directory BUILD="$out" \
 	O="-O3 -flto=auto -ffat-lto-objects -fprofile-use -fprofile-partial-training -Wno-missing-profile -Wno-error" \
 	"$out/tcpguard" 2>"$out/profile-notes.txt"; then
