@@ -43,6 +43,10 @@ void tg_decode_tcp_opts(const uint8_t *opt, size_t len, struct tg_tcp_opts *o);
  * @buf of @len bytes (46 is always enough). Returns @buf. */
 char *tg_addr_str(const struct tg_addr *a, char *buf, size_t len);
 
+/* "00" "01" ... "99": two decimal digits at 2 * n, for writers that take
+ * two digits per division (addresses here, evidence words, JSON). */
+extern const char tg_digit_pairs[201];
+
 /* The longest text tg_addr_put writes. */
 #define TG_ADDR_STR_MAX 45
 

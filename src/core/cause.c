@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "tcpguard/cause.h"
+#include "tcpguard/decode.h"
 #include "tcpguard/engine.h"
 
 const char *const tg_cause_str[TG_CAUSE__COUNT] = {
@@ -145,10 +146,18 @@ static void out_u64(struct out *o, uint64_t v, int width)
 	char t[24];
 	int i = 24;
 
-	do {
-		t[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	/* Two digits per division. */
+	while (v >= 100) {
+		i -= 2;
+		memcpy(t + i, tg_digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		i -= 2;
+		memcpy(t + i, tg_digit_pairs + 2 * v, 2);
+	} else {
+		t[--i] = (char)('0' + v);
+	}
 	while (24 - i < width)
 		t[--i] = '0';
 	out_mem(o, t + i, (size_t)(24 - i));

@@ -720,7 +720,7 @@ enum tg_decode_verdict tg_decode(const struct tg_decode_cfg *cfg, int link,
 	}
 }
 
-static const char dec_pairs[201] =
+const char tg_digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
@@ -731,11 +731,11 @@ static inline char *put_octet(char *o, unsigned v)
 	if (v >= 100) {
 		*o++ = (char)('0' + v / 100);
 		v %= 100;
-		memcpy(o, dec_pairs + 2 * v, 2);
+		memcpy(o, tg_digit_pairs + 2 * v, 2);
 		return o + 2;
 	}
 	if (v >= 10) {
-		memcpy(o, dec_pairs + 2 * v, 2);
+		memcpy(o, tg_digit_pairs + 2 * v, 2);
 		return o + 2;
 	}
 	*o++ = (char)('0' + v);

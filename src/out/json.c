@@ -36,11 +36,6 @@ static inline void put(struct jbuf *j, const char *s)
 	putn(j, s, strlen(s));
 }
 
-static const char digit_pairs[201] =
-	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
 static const uint64_t pow10_tab[20] = {
 	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
 	10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
@@ -65,7 +60,7 @@ static void put_u64_long(struct jbuf *j, uint64_t v)
 
 		v /= 100;
 		e -= 2;
-		memcpy(e, digit_pairs + 2 * r, 2);
+		memcpy(e, tg_digit_pairs + 2 * r, 2);
 	}
 	for (uint32_t w = (uint32_t)v;;) {
 		if (w < 10) {
@@ -74,11 +69,11 @@ static void put_u64_long(struct jbuf *j, uint64_t v)
 		}
 		if (w < 100) {
 			e -= 2;
-			memcpy(e, digit_pairs + 2 * w, 2);
+			memcpy(e, tg_digit_pairs + 2 * w, 2);
 			return;
 		}
 		e -= 2;
-		memcpy(e, digit_pairs + 2 * (w % 100), 2);
+		memcpy(e, tg_digit_pairs + 2 * (w % 100), 2);
 		w /= 100;
 	}
 }
@@ -90,7 +85,7 @@ static inline void put_u64(struct jbuf *j, uint64_t v)
 	if (v < 10) {
 		j->b[j->n++] = (char)('0' + v);
 	} else if (v < 100) {
-		memcpy(j->b + j->n, digit_pairs + 2 * v, 2);
+		memcpy(j->b + j->n, tg_digit_pairs + 2 * v, 2);
 		j->n += 2;
 	} else {
 		put_u64_long(j, v);
@@ -114,7 +109,7 @@ void put_fixed(struct jbuf *j, uint64_t units, unsigned digits)
 	j->b[j->n++] = '.';
 	frac = (uint32_t)(units % div);
 	for (; i >= 2; i -= 2) {
-		memcpy(j->b + j->n + i - 2, digit_pairs + 2 * (frac % 100), 2);
+		memcpy(j->b + j->n + i - 2, tg_digit_pairs + 2 * (frac % 100), 2);
 		frac /= 100;
 	}
 	if (i)
@@ -148,9 +143,8 @@ static void dir_json(struct jbuf *j, int resp, const struct tg_dir *d,
 	/* Every TCP flag this side ever sent, tcpdump's letters. */
 	PUT_DKEY(j, resp, "flags");
 	j->b[j->n++] = '"';
-	for (int i = 0; i < 8; i++)
-		if (d->flags_seen & (1u << i))
-			j->b[j->n++] = fl[i];
+	for (unsigned f = d->flags_seen; f; f &= f - 1)
+		j->b[j->n++] = fl[__builtin_ctz(f)];    /* lowest bit first */
 	j->b[j->n++] = '"';
 	PUT_DKEY(j, resp, "ttl_min");
 	put_u64(j, d->ttl_min);
