@@ -314,7 +314,5 @@ void tg_cli_detect_free(struct tg_cli_detect *d)
 	for (int i = 0; i < d->nchunks; i++)
 		free(d->chunks[i].v);
 	free(d->chunks);
-	d->chunks = NULL;
-	d->nchunks = 0;
 	memset(d, 0, sizeof(*d));
 }

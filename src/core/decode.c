@@ -13,7 +13,6 @@
  * It must never read past cap_len, never trust a length field without a
  * bound check, and never allocate: every bad frame is a verdict, not a crash.
  */
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "tcpguard/decode.h"
@@ -619,6 +618,14 @@ static enum tg_decode_verdict dec_family(struct cursor *c, struct tg_pkt *out,
  * any other frame returns false untouched and takes the walk. The tests
  * decode every frame both ways and compare (cfg->no_fast_path).
  */
+static inline bool plain_eth_v4_tcp(const uint8_t *data, uint32_t cap_len)
+{
+	const uint8_t *ip = data + 14;
+
+	return cap_len >= 14 + 20 + 20 && data[12] == 0x08 && data[13] == 0x00 &&
+	       ip[0] == 0x45 && ip[9] == 6 && !(rd16(ip + 6) & 0x1fff);
+}
+
 static bool dec_fast_eth_v4_tcp(const struct tg_decode_cfg *cfg, const uint8_t *data,
 				uint32_t cap_len, uint32_t wire,
 				struct tg_pkt *out, enum tg_decode_verdict *v)
@@ -627,8 +634,7 @@ static bool dec_fast_eth_v4_tcp(const struct tg_decode_cfg *cfg, const uint8_t *
 	uint32_t tot, cap;
 	struct cursor c;
 
-	if (cap_len < 14 + 20 + 20 || data[12] != 0x08 || data[13] != 0x00 ||
-	    ip[0] != 0x45 || ip[9] != 6 || (rd16(ip + 6) & 0x1fff))
+	if (!plain_eth_v4_tcp(data, cap_len))
 		return false;
 	tot = rd16(ip + 2);
 	if (tot < 20 + 20 || tot > wire - 14)
@@ -644,9 +650,7 @@ bool tg_decode_may_have_flags(int link, const uint8_t *data, uint32_t cap_len,
 			      uint8_t flags)
 {
 	/* The frames dec_fast_eth_v4_tcp takes: the flags byte is at 47. */
-	if (link != TG_LINK_ETHERNET || cap_len < 14 + 20 + 20 ||
-	    data[12] != 0x08 || data[13] != 0x00 || data[14] != 0x45 ||
-	    data[14 + 9] != 6 || (rd16(data + 14 + 6) & 0x1fff))
+	if (link != TG_LINK_ETHERNET || !plain_eth_v4_tcp(data, cap_len))
 		return true;
 	return (data[14 + 20 + 13] & flags) != 0;
 }

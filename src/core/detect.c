@@ -493,9 +493,6 @@ static inline bool ent_is(const struct ent *e, uint8_t kind, uint8_t plen,
 	       !memcmp(&e->a, a, sizeof(*a)) && (!b || !memcmp(&e->b, b, sizeof(*b)));
 }
 
-/* Finds the entity (@kind, @a, @b, @port, @plen); with @create, makes it,
- * evicting the stalest entity without an alert among its probe window if
- * need be. Returns NULL when absent (or nothing could be evicted). */
 static inline uint64_t ent_hash(uint8_t kind, const struct tg_addr *a,
 				const struct tg_addr *b, uint16_t port, uint8_t plen)
 {
@@ -514,6 +511,9 @@ static inline void ent_prefetch(const struct tg_detect *d, uint8_t kind,
 	tg_prefetch(&d->ents[idx]);
 }
 
+/* Finds the entity (@kind, @a, @b, @port, @plen); with @create, makes it,
+ * evicting the stalest entity without an alert among its probe window if
+ * need be. Returns NULL when absent (or nothing could be evicted). */
 static struct ent *ent_get(struct tg_detect *d, uint8_t kind, const struct tg_addr *a,
 			   const struct tg_addr *b, uint16_t port, uint8_t plen,
 			   bool create)
@@ -1582,9 +1582,8 @@ uint64_t tg_detect_last_end(const struct tg_detect *d)
 {
 	uint64_t end = 0;
 
-	/* The merged spans end with the latest signature's; alerts without
-	 * one may end later, so this stays the plain maximum. */
-
+	/* Not the last merged span's end: alerts without a signature have
+	 * no span and may end later. */
 	for (uint32_t i = 0; i < d->nslots; i++)
 		if (d->slots[i].a.end_ns > end)
 			end = d->slots[i].a.end_ns;
@@ -1611,13 +1610,7 @@ bool tg_detect_measure_wants(struct tg_detect *d, uint64_t ts_ns)
 		d->span_at = i;
 		return i < d->nspans && ts_ns >= d->spans[i].from;
 	}
-	for (uint32_t i = 0; i < d->nslots; i++) {
-		const struct tg_alert *a = &d->slots[i].a;
-
-		if (a->has_sig && ts_ns >= a->start_ns && ts_ns <= a->end_ns)
-			return true;
-	}
-	return false;
+	return tg_detect_measure_span(d, ts_ns, ts_ns);
 }
 
 void tg_detect_measure(struct tg_detect *d, const struct tg_pkt *p)

@@ -129,8 +129,8 @@ struct tg_engine *tg_engine_new(const struct tg_engine_cfg *cfg)
 		return NULL;
 	}
 	e->st.max_flows = e->cfg.max_flows;
-	/* Everything the table holds per flow: record, evidence, timer
-	 * link and its share of the buckets. */
+	/* Everything the table holds per flow: record, evidence and its
+	 * share of the buckets. */
 	e->st.session_bytes = (uint32_t)((tg_flow_bytes(e->cfg.max_flows) +
 					  e->cfg.max_flows - 1) / e->cfg.max_flows);
 	return e;

@@ -99,12 +99,12 @@ static inline __attribute__((always_inline))
 void put_fixed(struct jbuf *j, uint64_t units, unsigned digits)
 {
 	uint64_t div = 1;
-
-	for (unsigned i = 0; i < digits; i++)
-		div *= 10;
 	uint32_t frac;
-	unsigned i = digits;
+	unsigned i;
 
+	for (i = 0; i < digits; i++)
+		div *= 10;
+	i = digits;
 	put_u64(j, units / div);
 	j->b[j->n++] = '.';
 	frac = (uint32_t)(units % div);
