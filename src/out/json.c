@@ -331,8 +331,7 @@ static void json_session(struct tg_sink *k, const struct tg_session *s,
 static int json_finish(struct tg_sink *k, const struct tg_stats *st)
 {
 	(void)st;
-	out_flush(k, k->f);
-	return fflush(k->f) == 0 && !ferror(k->f) ? 0 : -EIO;
+	return tg_sink_flush(k) ? -EIO : 0;
 }
 
 static void json_reopened(struct tg_sink *k, FILE *old, FILE *f, int fresh)
