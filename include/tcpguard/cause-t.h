@@ -2,10 +2,9 @@
 /*
  * Types of the end-cause diagnosis: why a session ended, in words a
  * network engineer uses, and the packet evidence behind the verdict. The
- * evidence record is kept per session beside the flow table (same index)
- * and filled as packets pass: a snapshot of the first reset with the
- * sender's own earlier TTL and IP ID, plus a few facts about what came
- * before and after it. docs/end-reasons.md is the manual for these.
+ * evidence is filled as packets pass: a snapshot of the first reset with
+ * the sender's own earlier TTL and IP ID, plus a few facts about what
+ * came before and after it. docs/end-reasons.md is the manual for these.
  */
 #ifndef TG_CAUSE_T_H
 #define TG_CAUSE_T_H
@@ -72,17 +71,14 @@ enum tg_rst_seq {
 #define TG_EV_TS_GAP_1        0x100000
 #define TG_EV_OOW_BEFORE      0x200000 /* an out-of-window reset came before the one kept */
 
-/* Per-session evidence, beside the session in the flow table: one cache
- * line (64 bytes, checked in engine.c), so a packet touches one line of
- * it. */
-struct tg_evidence {
-	uint32_t flags;                 /* TG_EV_* */
-	uint32_t win_last[2];           /* each side's last window, scaled */
+/* The first reset a session saw (or the first its receiver could accept),
+ * photographed with what its sender and receiver had done up to then.
+ * Kept in the flow table's side pool (struct tg_rare), which a session
+ * draws on only once it sees a reset or another rare event. */
+struct tg_rst_photo {
 	uint32_t rst_pkt;               /* frame number of the first reset (low 32 bits) */
 	uint32_t rst_gap_us;            /* time since the packet before it, saturating */
 	uint32_t trig_gap_us;           /* silence before that packet, saturating */
-	uint32_t last_gap_us;           /* running: gap before the latest packet */
-	uint32_t resp_fin_ms;           /* responder's first FIN, from the start; 0 none */
 	int32_t rst_seq_off;            /* its seq minus what the receiver acknowledged */
 	uint32_t rst_rcv_win;           /* receiver's last window, scaled */
 	uint32_t pend_to;               /* receiver's data the sender had not acknowledged */
@@ -99,6 +95,48 @@ struct tg_evidence {
 	uint8_t rst_count;              /* resets from either side, saturating */
 	uint8_t rst_seq_class;          /* enum tg_rst_seq */
 	uint8_t flags_before;           /* TCP flags the sender had sent before it */
+};
+
+/* Per-direction state of events most sessions never have: zero windows,
+ * data out of order, bad checksums, resets, a SYN anywhere but at the
+ * start of its sequence space. Side pool too. */
+struct tg_dir_rare {
+	uint32_t hist_syn;      /* relative seq of the last SYN and RST, for */
+	uint32_t hist_rst;      /* Zeek's history repeat rule (0: none yet) */
+	uint32_t above;         /* bytes seen beyond a hole above reassem */
+	uint32_t zw_start_ms;   /* open zero-window episode start, from first_ns */
+	uint32_t zw_total_ms;   /* zero-window time over closed episodes */
+	uint16_t zw_episodes;
+	uint16_t zw_probes;     /* probes sent by the peer into the zero window */
+	uint16_t zw_adv;        /* zero-window advertisements (W), saturating */
+	uint16_t csum_bad;      /* bad checksums (C), saturating */
+};
+
+/* One entry of the side pool: what a session keeps once something rare
+ * happened to it. [0] is the originator, [1] the responder. */
+struct tg_rare {
+	struct tg_dir_rare d[2];
+	struct tg_rst_photo r;          /* valid with TG_EV_HAVE_RST */
+};
+
+/* Evidence every packet updates; it lives in the session record. */
+struct tg_ev_live {
+	uint32_t flags;                 /* TG_EV_* */
+	uint32_t win_last[2];           /* each side's last window, scaled */
+	uint32_t last_gap_us;           /* gap before the latest packet */
+	uint32_t resp_fin_ms;           /* responder's first FIN, from the start; 0 none */
+};
+
+/* All the evidence of one ended session, as the engine hands it out:
+ * the running part, the reset photograph and the rare counters (zero
+ * when the session never needed them). */
+struct tg_evidence {
+	uint32_t flags;                 /* TG_EV_* */
+	uint32_t win_last[2];
+	uint32_t last_gap_us;
+	uint32_t resp_fin_ms;
+	struct tg_rst_photo r;          /* valid with TG_EV_HAVE_RST */
+	struct tg_dir_rare d[2];        /* [0] originator, [1] responder */
 };
 
 /* The verdict on one ended session; tg_cause_describe words it. */

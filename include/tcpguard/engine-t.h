@@ -82,6 +82,7 @@ struct tg_stats {
 	uint64_t conn_state[TG_CS__COUNT];
 	uint64_t cause[TG_CAUSE__COUNT];
 	uint64_t evicted;                 /* sessions ended by table pressure */
+	uint64_t rare_full;               /* times the side pool ran out */
 	uint64_t reused;                  /* new SYN on a closed tuple */
 	uint32_t active;                  /* sessions in the table now */
 	uint32_t active_peak;

@@ -21,15 +21,23 @@ struct tg_flow_list {
 	uint32_t count;
 };
 
+/* The side pool holds the rarely needed part of a session (struct
+ * tg_rare: reset photograph, zero-window, gap and checksum counters) for
+ * a quarter of the table's sessions at most; a session takes an entry the
+ * first time it needs one and gives it back when it ends. */
 struct tg_flow_table {
 	struct tg_session *s;   /* cap entries, zeroed lazily by the OS */
-	struct tg_evidence *ev; /* cap entries, ev[i] belongs to s[i] */
+	struct tg_rare *rare;   /* rare_cap entries, the side pool */
 	uint32_t *bucket;       /* nbucket heads, index + 1 */
 	uint32_t mask;          /* nbucket - 1 */
 	uint32_t cap;
 	uint32_t used;          /* entries in use */
 	uint32_t high;          /* entries ever handed out: [0, high) touched */
 	uint32_t free_head;     /* recycled entries, chained by hnext */
+	uint32_t rare_cap;
+	uint32_t rare_used;
+	uint32_t rare_high;     /* side entries ever handed out */
+	uint32_t rare_free;     /* recycled side entries, chained by their first word */
 	struct tg_flow_list list[TG_TIMER__COUNT];
 };
 
@@ -37,7 +45,8 @@ struct tg_flow_table {
  * / -EINVAL. Pages are committed as entries are first used. */
 int tg_flow_init(struct tg_flow_table *t, uint32_t cap);
 
-/* Bytes tg_flow_init allocates for @cap entries (records and buckets). */
+/* Bytes tg_flow_init allocates for @cap entries (records, side pool and
+ * buckets). */
 uint64_t tg_flow_bytes(uint32_t cap);
 
 /* The largest capacity whose table fits in @bytes; 0 when none does. */
@@ -68,19 +77,19 @@ static inline void tg_flow_prefetch_bucket(const struct tg_flow_table *t, uint32
 	tg_prefetch(&t->bucket[h & t->mask]);
 }
 
-/* Starts loading record @i (index + 1; 0 is none) and its evidence: a
- * packet touches both directions and the running evidence. */
+/* Starts loading record @i (index + 1; 0 is none): a packet touches both
+ * directions and the running evidence, all of its 224 bytes, which span
+ * four cache lines wherever the record starts (records are 32-byte
+ * aligned). */
 static inline void tg_flow_prefetch_rec(const struct tg_flow_table *t, uint32_t i)
 {
 	if (i) {
 		const char *p = (const char *)&t->s[i - 1];
-		const char *q = (const char *)&t->ev[i - 1];
 
 		tg_prefetch(p);
 		tg_prefetch(p + 64);
 		tg_prefetch(p + 128);
 		tg_prefetch(p + 192);
-		tg_prefetch(q);         /* one line: see struct tg_evidence */
 	}
 }
 
@@ -138,11 +147,22 @@ void tg_flow_touch(struct tg_flow_table *t, struct tg_session *s,
 /* Unlinks @s from hash and list and returns its entry to the free pool. */
 void tg_flow_remove(struct tg_flow_table *t, struct tg_session *s);
 
-/* The evidence record that belongs to @s. */
-static inline struct tg_evidence *tg_flow_ev(const struct tg_flow_table *t,
-					     const struct tg_session *s)
+/* The side-pool entry of @s, or NULL when it has none. */
+static inline struct tg_rare *tg_flow_rare(const struct tg_flow_table *t,
+					   const struct tg_session *s)
 {
-	return &t->ev[s - t->s];
+	return s->rare ? &t->rare[s->rare - 1] : NULL;
+}
+
+/* The side-pool entry of @s, taken (zeroed) if it had none. NULL when the
+ * pool is empty: the engine keeps one free before each packet (see
+ * tg_flow_rare_full), so tracking does not meet that. */
+struct tg_rare *tg_flow_rare_get(struct tg_flow_table *t, struct tg_session *s);
+
+/* True when no side-pool entry is free. */
+static inline bool tg_flow_rare_full(const struct tg_flow_table *t)
+{
+	return !t->rare_free && t->rare_high == t->rare_cap;
 }
 
 /* Oldest session of list @timer, or NULL. */

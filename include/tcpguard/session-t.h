@@ -4,8 +4,8 @@
  * flow table from the first packet to the end, and that the outputs read
  * when the session ends. Everything here is per session and bounded: no
  * pointers, no variable-length parts, so the table is one preallocated
- * array. Field sizes are chosen to keep the record within 256 bytes
- * (checked at compile time in engine.c).
+ * array. Field sizes keep the record at 224 bytes (checked at compile
+ * time in engine.c); what few sessions need lives in a side pool.
  */
 #ifndef TG_SESSION_T_H
 #define TG_SESSION_T_H
@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tcpguard/cause-t.h"
 #include "tcpguard/decode-t.h"
 
 /* Per-endpoint TCP state, named and ordered as Zeek's TCP_ENDPOINT_* so
@@ -81,8 +82,9 @@ enum tg_timer {
 
 /* One direction of a session, in Zeek's TCP_Endpoint terms: sequence
  * numbers are absolute 32-bit values plus a wrap count, so byte counts
- * stay right past 4 GiB. 84 bytes, 4-byte aligned (the IP byte count is
- * split in two words for that; use tg_dir_ip_bytes). */
+ * stay right past 4 GiB. 56 bytes, 4-byte aligned (the IP byte count is
+ * split in two words for that; use tg_dir_ip_bytes). What few sessions
+ * need is in the side pool: struct tg_dir_rare. */
 struct tg_dir {
 	uint32_t ip_bytes_lo;   /* sum of IP lengths (Zeek *_ip_bytes) */
 	uint32_t ip_bytes_hi;
@@ -92,21 +94,12 @@ struct tg_dir {
 	uint16_t seq_wraps;
 	uint16_t ack_wraps;
 	uint32_t reassem;       /* in-order data delivered up to (abs seq) */
-	uint32_t above;         /* bytes seen beyond a hole above reassem */
 	uint32_t pkts;
-	uint32_t hist_syn;      /* relative seq of the last SYN and RST, for */
-	uint32_t hist_rst;      /* Zeek's history repeat rule */
 	uint32_t fin_rel;       /* relative seq one past the FIN (Zeek FIN_seq) */
-	uint32_t missed;        /* bytes acknowledged but never seen */
 	uint32_t rxmit;         /* payload packets that did not advance seq */
-	uint16_t zw_adv;        /* zero-window advertisements (W), saturating */
+	uint32_t missed;        /* bytes acknowledged but never seen */
 	uint16_t gaps;          /* content gaps (G), saturating */
-	uint16_t csum_bad;      /* bad checksums (C), saturating */
 	uint16_t ipid_last;
-	uint32_t zw_start_ms;   /* open zero-window episode start, from first_ns */
-	uint32_t zw_total_ms;   /* zero-window time over closed episodes */
-	uint16_t zw_episodes;
-	uint16_t zw_probes;     /* probes sent by the peer into the zero window */
 	uint8_t ttl_min;
 	uint8_t ttl_max;
 	uint8_t state;          /* enum tg_ep_state */
@@ -130,6 +123,8 @@ struct tg_dir {
 #define TG_SF_CLOSE_DONE  0x80  /* a close completed it (Zeek close_complete) */
 
 struct tg_session {
+	uint64_t first_ns;
+	uint64_t last_ns;       /* Zeek's last_time: frozen once both closed */
 	/* Identity: addresses and ports in originator/responder order. */
 	struct tg_addr orig_h;
 	struct tg_addr resp_h;
@@ -139,14 +134,14 @@ struct tg_session {
 	uint32_t hnext;
 	uint32_t lprev;
 	uint32_t lnext;
-	uint64_t first_ns;
-	uint64_t last_ns;       /* Zeek's last_time: frozen once both closed */
+	uint32_t rare;          /* side-pool entry (index + 1; 0 is none) */
 	uint8_t timer;          /* enum tg_timer */
 	uint8_t flags;          /* TG_SF_* */
 	uint8_t end;            /* enum tg_end_reason, set when it ends */
 	uint8_t hist_len;
 	char hist[TG_HIST_MAX]; /* not NUL-terminated: hist_len says */
 	uint32_t close_ms;      /* when TG_SF_CLOSE_DONE was set, from first_ns */
+	struct tg_ev_live ev;
 	struct tg_dir d[2];     /* [0] originator, [1] responder */
 };
 

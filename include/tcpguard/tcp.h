@@ -2,8 +2,9 @@
 /*
  * Per-session TCP tracking: the endpoint state machine, sequence and
  * window bookkeeping, Zeek's history letters and sizes, zero-window
- * episodes. Pure functions on one struct tg_session; the engine owns the
- * table and timers and calls these per packet.
+ * episodes. Pure functions on one struct tg_session and, for what few
+ * sessions need, its entry in the flow table's side pool; the engine owns
+ * the table and timers and calls these per packet.
  */
 #ifndef TG_TCP_H
 #define TG_TCP_H
@@ -12,6 +13,7 @@
 
 #include "tcpguard/cause-t.h"
 #include "tcpguard/decode-t.h"
+#include "tcpguard/flow.h"
 #include "tcpguard/session-t.h"
 
 /* Starts session @s from its first packet @p: sets addresses (flipped when
@@ -24,8 +26,9 @@ bool tg_tcp_is_reuse(const struct tg_session *s, const struct tg_pkt *p);
 
 /* Processes @p, sent by the originator when @from_orig. Updates @s, which
  * may flip roles (then the caller's notion of direction is stale), and
- * its evidence record @ev (may be NULL). */
-void tg_tcp_step(struct tg_session *s, struct tg_evidence *ev,
+ * with @evidence its running evidence and reset photograph. Takes a
+ * side-pool entry of table @t for @s the first time it needs one. */
+void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s, bool evidence,
 		 const struct tg_pkt *p, bool from_orig);
 
 /* Which timer class @s belongs in after its last packet. */
@@ -36,7 +39,7 @@ enum tg_timer tg_tcp_timer(const struct tg_session *s);
 bool tg_tcp_closed(const struct tg_session *s);
 
 /* Settles what is still open in @s (zero-window episodes) as it ends. */
-void tg_tcp_finish(struct tg_session *s);
+void tg_tcp_finish(struct tg_flow_table *t, struct tg_session *s);
 
 /* End reason of a session that ends now; @expired tells whether its idle
  * timer ran out (as opposed to the capture ending). */

@@ -1110,6 +1110,7 @@ static void stats_add(struct tg_stats *a, const struct tg_stats *b)
 	for (int i = 0; i < TG_CAUSE__COUNT; i++)
 		a->cause[i] += b->cause[i];
 	a->evicted += b->evicted;
+	a->rare_full += b->rare_full;
 	a->reused += b->reused;
 	a->active += b->active;
 	/* The sum of the workers' peaks: at least the peak of the whole. */

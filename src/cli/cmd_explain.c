@@ -219,10 +219,10 @@ static void timeline(const struct explain *x, struct target *t, const struct tg_
 	t->prev_ns = p->ts_ns;
 
 #define NOTE(...) (nl += (size_t)snprintf(note + nl, nl < sizeof(note) ? sizeof(note) - nl : 0, __VA_ARGS__))
-	if ((t->ev.flags & TG_EV_HAVE_RST) && p->num == t->ev.rst_pkt)
+	if ((t->ev.flags & TG_EV_HAVE_RST) && p->num == t->ev.r.rst_pkt)
 		NOTE(" <- this reset ended it");
-	else if ((t->ev.flags & TG_EV_HAVE_RST) && (uint32_t)p->num > t->ev.rst_pkt &&
-		 d == t->ev.rst_dir && !(p->tcp_flags & TG_TCP_RST))
+	else if ((t->ev.flags & TG_EV_HAVE_RST) && (uint32_t)p->num > t->ev.r.rst_pkt &&
+		 d == t->ev.r.rst_dir && !(p->tcp_flags & TG_TCP_RST))
 		NOTE(" <- sent after 'its own' reset");
 	if (p->payload_len && (int32_t)(p->seq + p->payload_len - t->high[d]) <= 0)
 		NOTE(" retransmission");

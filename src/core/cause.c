@@ -234,58 +234,58 @@ static const char *side(int dir)
 static void rst_facts(const struct tg_session *s, const struct tg_evidence *ev,
 		      char *buf, size_t len)
 {
-	int x = ev->rst_dir;
+	int x = ev->r.rst_dir;
 	char ttl[48];
 
 	(void)s;
-	if (ev->sent_before)
+	if (ev->r.sent_before)
 		say(ttl, sizeof(ttl), " (its packets before: %u-%u)",
-			 ev->ttl_min_before, ev->ttl_max_before);
+			 ev->r.ttl_min_before, ev->r.ttl_max_before);
 	else
 		say(ttl, sizeof(ttl), " (nothing else from it)");
 	say(buf, len, "frame %u: %s from the %s, TTL %u%s, IP ID %u, seq %s, "
 		 "%u.%03u ms after the %s's last packet",
-		 ev->rst_pkt, ev->flags & TG_EV_RST_ACK ? "RST+ACK" : "RST",
-		 side(x), ev->rst_ttl, ttl, ev->rst_ipid,
-		 tg_rst_seq_str[ev->rst_seq_class], ev->rst_gap_us / 1000,
-		 ev->rst_gap_us % 1000,
+		 ev->r.rst_pkt, ev->flags & TG_EV_RST_ACK ? "RST+ACK" : "RST",
+		 side(x), ev->r.rst_ttl, ttl, ev->r.rst_ipid,
+		 tg_rst_seq_str[ev->r.rst_seq_class], ev->r.rst_gap_us / 1000,
+		 ev->r.rst_gap_us % 1000,
 		 ev->flags & TG_EV_PREV_FROM_PEER ? side(!x) : side(x));
 }
 
 static bool ttl_mismatch(const struct tg_evidence *ev)
 {
-	if (!ev->sent_before)
+	if (!ev->r.sent_before)
 		return false;
-	if (ev->ttl_min_before == ev->ttl_max_before)
-		return ev->rst_ttl != ev->ttl_min_before;
-	return ev->rst_ttl + 1 < ev->ttl_min_before || ev->rst_ttl > ev->ttl_max_before + 1;
+	if (ev->r.ttl_min_before == ev->r.ttl_max_before)
+		return ev->r.rst_ttl != ev->r.ttl_min_before;
+	return ev->r.rst_ttl + 1 < ev->r.ttl_min_before || ev->r.rst_ttl > ev->r.ttl_max_before + 1;
 }
 
 static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evidence *ev,
 				 char *why, size_t len)
 {
-	int x = ev->rst_dir;
+	int x = ev->r.rst_dir;
 	const struct tg_dir *xd = &s->d[x], *yd = &s->d[!x];
 	bool established = ev->flags & TG_EV_ESTABLISHED;
 
 	/* A reset the receiver must drop says nothing about the endpoint,
 	 * and the connection survives it: a blind reset. */
-	if (ev->rst_seq_class == TG_RST_SEQ_OUT_OF_WINDOW) {
+	if (ev->r.rst_seq_class == TG_RST_SEQ_OUT_OF_WINDOW) {
 		say(why, len, "reset seq is %d bytes from what the %s expected, window %u",
-			 ev->rst_seq_off, side(!x), ev->rst_rcv_win);
+			 ev->r.rst_seq_off, side(!x), ev->r.rst_rcv_win);
 		return TG_CAUSE_OUT_OF_WINDOW_RESET;
 	}
-	if (ev->after_pkts) {
+	if (ev->r.after_pkts) {
 		say(why, len, "the %s sent %u more packet%s after the reset",
-			 side(x), ev->after_pkts, ev->after_pkts > 1 ? "s" : "");
+			 side(x), ev->r.after_pkts, ev->r.after_pkts > 1 ? "s" : "");
 		return TG_CAUSE_MIDDLEBOX_RESET;
 	}
 	/* A sender that had sent nothing but SYNs may have built them itself
 	 * (a raw-socket scanner with its own TTL) while its kernel sent the
 	 * reset: the TTL proves nothing then. */
-	if (ttl_mismatch(ev) && (ev->flags_before & ~(unsigned)TG_TCP_SYN)) {
+	if (ttl_mismatch(ev) && (ev->r.flags_before & ~(unsigned)TG_TCP_SYN)) {
 		say(why, len, "reset TTL %u does not match the %s's own TTL %u-%u",
-			 ev->rst_ttl, side(x), ev->ttl_min_before, ev->ttl_max_before);
+			 ev->r.rst_ttl, side(x), ev->r.ttl_min_before, ev->r.ttl_max_before);
 		return TG_CAUSE_MIDDLEBOX_RESET;
 	}
 	/* A stack that stamps every segment with a timestamp stamps the
@@ -322,13 +322,13 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 	}
 	if (ev->flags & TG_EV_ZW_AT_RST) {
 		say(why, len, "a zero window was open at the reset (%u probes)",
-			 s->d[0].zw_probes + s->d[1].zw_probes);
+			 ev->d[0].zw_probes + ev->d[1].zw_probes);
 		return TG_CAUSE_ZERO_WINDOW_STALL;
 	}
 	if ((ev->flags & TG_EV_PREV_FROM_PEER) && !(ev->flags & TG_EV_RST_ACK)) {
 		say(why, len, "a bare reset answering the %s's packet after "
 			 "%u.%03u s of silence: the %s had no connection", side(!x),
-			 ev->trig_gap_us / 1000000, ev->trig_gap_us / 1000 % 1000, side(x));
+			 ev->r.trig_gap_us / 1000000, ev->r.trig_gap_us / 1000 % 1000, side(x));
 		return TG_CAUSE_HALF_OPEN_PEER_LOST;
 	}
 	/* A server that resets right after the client's data never answered

@@ -13,7 +13,9 @@
  * the oldest closed (lingering) session first, then the oldest half-open
  * one (SYN only, then SYN-ACK seen), then half-closed, and only then the
  * least recently active established session. Each eviction of a session
- * that had not ended is counted.
+ * that had not ended is counted. The side pool (flow.h) running out is
+ * pressure too: before a packet, the same rule ends sessions until an
+ * entry is free, so tracking always finds one.
  *
  * No I/O, no clock, no allocation after tg_engine_new.
  */
@@ -28,8 +30,8 @@
 #include "tcpguard/flow.h"
 #include "tcpguard/tcp.h"
 
-_Static_assert(sizeof(struct tg_session) <= 256, "session record over budget");
-_Static_assert(sizeof(struct tg_evidence) == 64, "evidence record is one cache line");
+_Static_assert(sizeof(struct tg_session) == 224, "session record over budget");
+_Static_assert(sizeof(struct tg_rare) <= 100, "side-pool entry over budget");
 
 const char *const tg_conn_state_str[TG_CS__COUNT] = {
 	"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0",
@@ -129,8 +131,8 @@ struct tg_engine *tg_engine_new(const struct tg_engine_cfg *cfg)
 		return NULL;
 	}
 	e->st.max_flows = e->cfg.max_flows;
-	/* Everything the table holds per flow: record, evidence and its
-	 * share of the buckets. */
+	/* Everything the table holds per flow: record, its share of the
+	 * side pool and of the buckets. */
 	e->st.session_bytes = (uint32_t)((tg_flow_bytes(e->cfg.max_flows) +
 					  e->cfg.max_flows - 1) / e->cfg.max_flows);
 	return e;
@@ -165,23 +167,46 @@ uint32_t tg_engine_active_in(const struct tg_engine *e, enum tg_timer t)
 	return (unsigned)t < TG_TIMER__COUNT ? e->ft.list[t].count : 0;
 }
 
+/* The whole evidence of @s: its running part and, if it took one, its
+ * side-pool entry. */
+static void gather_evidence(const struct tg_flow_table *t, const struct tg_session *s,
+			    struct tg_evidence *ev)
+{
+	const struct tg_rare *x = tg_flow_rare(t, s);
+
+	ev->flags = s->ev.flags;
+	ev->win_last[0] = s->ev.win_last[0];
+	ev->win_last[1] = s->ev.win_last[1];
+	ev->last_gap_us = s->ev.last_gap_us;
+	ev->resp_fin_ms = s->ev.resp_fin_ms;
+	if (x) {
+		ev->r = x->r;
+		ev->d[0] = x->d[0];
+		ev->d[1] = x->d[1];
+	} else {
+		memset(&ev->r, 0, sizeof(ev->r));
+		memset(ev->d, 0, sizeof(ev->d));
+	}
+}
+
 static void end_session(struct tg_engine *e, struct tg_session *s,
 			enum tg_end_reason why)
 {
-	const struct tg_evidence *ev = tg_flow_ev(&e->ft, s);
+	struct tg_evidence ev;
 	struct tg_cause_info cause;
 
 	s->end = (uint8_t)why;
-	tg_tcp_finish(s);
+	tg_tcp_finish(&e->ft, s);
+	gather_evidence(&e->ft, s, &ev);
 	if (e->cfg.no_evidence)
 		cause.cause = TG_CAUSE_UNKNOWN;
 	else
-		tg_cause_classify(s, ev, &cause);
+		tg_cause_classify(s, &ev, &cause);
 	e->st.ended[why]++;
 	e->st.conn_state[tg_session_conn_state(s)]++;
 	e->st.cause[cause.cause]++;
 	if (e->cfg.on_end)
-		e->cfg.on_end(e->cfg.cb_ctx, s, ev, &cause);
+		e->cfg.on_end(e->cfg.cb_ctx, s, &ev, &cause);
 	if (e->det)
 		tg_detect_session_end(e->det, s);
 	tg_flow_remove(&e->ft, s);
@@ -258,6 +283,15 @@ static void evict_one(struct tg_engine *e)
 		}
 		return;
 	}
+}
+
+/* The side pool is empty: sessions end by the eviction rule until one
+ * gives its entry back (every entry belongs to a session in the table). */
+static void free_rare(struct tg_engine *e)
+{
+	e->st.rare_full++;
+	while (tg_flow_rare_full(&e->ft) && e->ft.used)
+		evict_one(e);
 }
 
 static inline bool server_port(const struct tg_engine *e, uint16_t p)
@@ -358,6 +392,9 @@ static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 		e->now_ns = p->ts_ns;
 	expire(e, e->now_ns);
 	e->st.tcp_packets++;
+	/* A packet takes at most one side-pool entry. */
+	if (tg_flow_rare_full(&e->ft))
+		free_rare(e);
 
 	s = tg_flow_lookup_h(&e->ft, p, h, &from_orig);
 	if (s && tg_tcp_is_reuse(s, p)) {
@@ -374,7 +411,7 @@ static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 			    s->orig_p == p->sport;
 		created = true;
 	}
-	tg_tcp_step(s, e->cfg.no_evidence ? NULL : tg_flow_ev(&e->ft, s), p, from_orig);
+	tg_tcp_step(&e->ft, s, !e->cfg.no_evidence, p, from_orig);
 	if (e->det)
 		tg_detect_packet(e->det, p, s, from_orig, created);
 	if (e->cfg.on_packet)

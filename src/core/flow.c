@@ -2,8 +2,10 @@
 /*
  * The flow table. One array of fixed-size struct tg_session allocated at
  * start (tg_mem_zalloc: huge pages where allowed, committed by the kernel
- * only as entries are first used), a power-of-two bucket array of chain
- * heads, and five intrusive doubly linked lists, one per timer class,
+ * only as entries are first used), a side pool a quarter its size for the
+ * part of a session few sessions need (struct tg_rare, taken on first
+ * need), a power-of-two bucket array of chain heads, and five intrusive
+ * doubly linked lists, one per timer class,
  * kept in order of last activity: a packet moves its session to the tail
  * of its class, so the head of each list is always the next to expire
  * and the first candidate for eviction. Lookup, insert, touch and remove are O(1); nothing here
@@ -52,22 +54,34 @@ static inline bool addr_eq(const struct tg_addr *x, const struct tg_addr *y)
 	return memcmp(x->b, y->b, 16) == 0;
 }
 
-/* Two buckets per entry keeps chains short at a full table. */
+/* One bucket per entry (rounded up to a power of two): chains average at
+ * most one record at a full table, and most tables run far below full. */
 static uint32_t nbuckets(uint32_t cap)
 {
 	uint32_t nb = 1;
 
-	while (nb < cap * 2u && nb < (1u << 31))
+	while (nb < cap && nb < (1u << 30))
 		nb <<= 1;
 	return nb;
+}
+
+/* A quarter of the table, but never fewer than 64 entries (or the whole
+ * table when it is smaller): it grows with cap, which
+ * tg_flow_cap_for_bytes relies on. */
+static uint32_t rare_entries(uint32_t cap)
+{
+	uint32_t floor = cap < 64 ? cap : 64;
+
+	return cap / 4 > floor ? cap / 4 : floor;
 }
 
 uint64_t tg_flow_bytes(uint32_t cap)
 {
 	const struct tg_flow_table *t = NULL;
-	uint64_t entry = sizeof(*t->s) + sizeof(*t->ev);
 
-	return (uint64_t)cap * entry + (uint64_t)nbuckets(cap) * sizeof(*t->bucket);
+	return (uint64_t)cap * sizeof(*t->s) +
+	       (uint64_t)rare_entries(cap) * sizeof(*t->rare) +
+	       (uint64_t)nbuckets(cap) * sizeof(*t->bucket);
 }
 
 uint32_t tg_flow_cap_for_bytes(uint64_t bytes)
@@ -96,10 +110,11 @@ int tg_flow_init(struct tg_flow_table *t, uint32_t cap)
 	nb = nbuckets(cap);
 	t->mask = nb - 1;
 	t->cap = cap;
+	t->rare_cap = rare_entries(cap);
 	t->s = tg_mem_zalloc(cap, sizeof(*t->s));
-	t->ev = tg_mem_zalloc(cap, sizeof(*t->ev));
+	t->rare = tg_mem_zalloc(t->rare_cap, sizeof(*t->rare));
 	t->bucket = tg_mem_zalloc(nb, sizeof(*t->bucket));
-	if (!t->s || !t->ev || !t->bucket) {
+	if (!t->s || !t->rare || !t->bucket) {
 		tg_flow_destroy(t);
 		return -ENOMEM;
 	}
@@ -109,7 +124,7 @@ int tg_flow_init(struct tg_flow_table *t, uint32_t cap)
 void tg_flow_destroy(struct tg_flow_table *t)
 {
 	tg_mem_free(t->s, t->cap, sizeof(*t->s));
-	tg_mem_free(t->ev, t->cap, sizeof(*t->ev));
+	tg_mem_free(t->rare, t->rare_cap, sizeof(*t->rare));
 	tg_mem_free(t->bucket, t->mask + 1ull, sizeof(*t->bucket));
 	memset(t, 0, sizeof(*t));
 }
@@ -162,9 +177,39 @@ struct tg_session *tg_flow_alloc(struct tg_flow_table *t)
 		return NULL;
 	}
 	memset(s, 0, sizeof(*s));
-	memset(&t->ev[s - t->s], 0, sizeof(t->ev[0]));
 	t->used++;
 	return s;
+}
+
+struct tg_rare *tg_flow_rare_get(struct tg_flow_table *t, struct tg_session *s)
+{
+	struct tg_rare *r;
+
+	if (s->rare)
+		return &t->rare[s->rare - 1];
+	if (t->rare_free) {
+		s->rare = t->rare_free;
+		r = &t->rare[s->rare - 1];
+		memcpy(&t->rare_free, r, sizeof(t->rare_free));
+	} else if (t->rare_high < t->rare_cap) {
+		s->rare = ++t->rare_high;
+		r = &t->rare[s->rare - 1];
+	} else {
+		return NULL;
+	}
+	memset(r, 0, sizeof(*r));
+	t->rare_used++;
+	return r;
+}
+
+static void rare_put(struct tg_flow_table *t, struct tg_session *s)
+{
+	if (!s->rare)
+		return;
+	memcpy(&t->rare[s->rare - 1], &t->rare_free, sizeof(t->rare_free));
+	t->rare_free = s->rare;
+	s->rare = 0;
+	t->rare_used--;
 }
 
 static inline uint32_t idx1(const struct tg_flow_table *t, const struct tg_session *s)
@@ -237,6 +282,7 @@ void tg_flow_remove(struct tg_flow_table *t, struct tg_session *s)
 	if (*pp)
 		*pp = s->hnext;
 	list_unlink(t, s);
+	rare_put(t, s);
 	s->hnext = t->free_head;
 	t->free_head = me;
 	t->used--;

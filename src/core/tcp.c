@@ -17,7 +17,10 @@
  * changes the output; tests/data holds the cases that pin it.
  *
  * Called by the engine for every TCP packet of a session. Never allocates,
- * never fails: odd packets are just packets with odd flags.
+ * never fails: odd packets are just packets with odd flags. What few
+ * sessions need (reset photograph, zero-window, gap and checksum
+ * counters) goes to the flow table's side pool, taken on first need; the
+ * engine keeps an entry free before each packet.
  */
 #include <string.h>
 
@@ -33,6 +36,16 @@
 static inline int32_t seq_delta(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b);
+}
+
+/* Direction @dir's rare counters, taken from the side pool on first need;
+ * NULL only if the pool ran dry (the engine prevents that). */
+static inline struct tg_dir_rare *rare_dir(struct tg_flow_table *t,
+					   struct tg_session *s, int dir)
+{
+	struct tg_rare *x = tg_flow_rare_get(t, s);
+
+	return x ? &x->d[dir] : NULL;
 }
 
 static void hist_add(struct tg_session *s, char c)
@@ -148,8 +161,8 @@ static void init_endpoint(struct tg_dir *d, uint8_t fl, uint32_t seq,
 }
 
 /* Zeek update_history. */
-static void update_history(struct tg_session *s, int dir, uint8_t fl,
-			   uint64_t rel, uint32_t len)
+static void update_history(struct tg_flow_table *t, struct tg_session *s,
+			   int dir, uint8_t fl, uint64_t rel, uint32_t len)
 {
 	struct tg_dir *d = &s->d[dir];
 	bool syn = fl & TG_TCP_SYN, fin = fl & TG_TCP_FIN, rst = fl & TG_TCP_RST;
@@ -162,10 +175,15 @@ static void update_history(struct tg_session *s, int dir, uint8_t fl,
 			hist_check(s, dir, TG_HS_MULTI, 'Q');
 	} else if (syn) {
 		char c = (fl & TG_TCP_ACK) ? 'H' : 'S';
+		/* A SYN sits at relative 0 unless the sequence moved: only
+		 * then does the position need the side pool. */
+		struct tg_rare *x = tg_flow_rare(t, s);
+		uint32_t last = x ? x->d[dir].hist_syn : 0;
 
-		if (hist_check(s, dir, TG_HS_SYN, c) && (uint32_t)rel != d->hist_syn)
+		if (hist_check(s, dir, TG_HS_SYN, c) && (uint32_t)rel != last)
 			hist_dir(s, dir, c);
-		d->hist_syn = (uint32_t)rel;
+		if ((uint32_t)rel != last && (x || (x = tg_flow_rare_get(t, s))))
+			x->d[dir].hist_syn = (uint32_t)rel;
 	} else if (fin) {
 		/* A FIN's sequence position is after its data. */
 		uint32_t at = (uint32_t)(rel + len);
@@ -173,9 +191,13 @@ static void update_history(struct tg_session *s, int dir, uint8_t fl,
 		if (hist_check(s, dir, TG_HS_FIN, 'F') && at + 1 != d->fin_rel)
 			hist_dir(s, dir, 'F');
 	} else if (rst) {
-		if (hist_check(s, dir, TG_HS_RST, 'R') && (uint32_t)rel != d->hist_rst)
+		struct tg_dir_rare *x = rare_dir(t, s, dir);
+		uint32_t last = x ? x->hist_rst : 0;
+
+		if (hist_check(s, dir, TG_HS_RST, 'R') && (uint32_t)rel != last)
 			hist_dir(s, dir, 'R');
-		d->hist_rst = (uint32_t)rel;
+		if (x)
+			x->hist_rst = (uint32_t)rel;
 	} else if (len) {
 		hist_check(s, dir, TG_HS_DATA, 'D');
 	} else if (fl & TG_TCP_ACK) {
@@ -190,11 +212,17 @@ static inline uint32_t rel_ms(const struct tg_session *s, uint64_t ts)
 	return ms > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)ms;
 }
 
-static void zw_close(struct tg_session *s, struct tg_dir *d, uint64_t ts)
+/* An open episode has its side-pool entry: opening one took it. */
+static void zw_close(struct tg_flow_table *t, struct tg_session *s, int dir,
+		     uint64_t ts)
 {
+	struct tg_dir *d = &s->d[dir];
+	struct tg_rare *x = tg_flow_rare(t, s);
+
 	if (!(d->dflags & TG_DF_ZW_OPEN))
 		return;
-	d->zw_total_ms += rel_ms(s, ts) - d->zw_start_ms;
+	if (x)
+		x->d[dir].zw_total_ms += rel_ms(s, ts) - x->d[dir].zw_start_ms;
 	d->dflags &= (uint8_t)~TG_DF_ZW_OPEN;
 }
 
@@ -202,32 +230,35 @@ static void zw_close(struct tg_session *s, struct tg_dir *d, uint64_t ts)
  * opens with a zero window and closes when the same side opens it again;
  * segments the peer sends meanwhile with at most one byte are probes,
  * counted on the stalled side's episode. */
-static void update_window(struct tg_session *s, int dir, const struct tg_pkt *p)
+static void update_window(struct tg_flow_table *t, struct tg_session *s, int dir,
+			  const struct tg_pkt *p)
 {
 	struct tg_dir *d = &s->d[dir];
 	struct tg_dir *peer = &s->d[!dir];
 	bool rst = p->tcp_flags & TG_TCP_RST;
+	struct tg_dir_rare *x;
 
 	if (p->win == 0 && !rst && peer->state != TG_EP_CLOSED &&
-	    d->state != TG_EP_RESET) {
-		d->zw_adv = sat16_inc(d->zw_adv);
-		hist_scaled(s, dir, d->zw_adv, 'W');
+	    d->state != TG_EP_RESET && (x = rare_dir(t, s, dir))) {
+		x->zw_adv = sat16_inc(x->zw_adv);
+		hist_scaled(s, dir, x->zw_adv, 'W');
 	}
 	if (rst)
 		return;
 	if (p->win == 0 && !(p->tcp_flags & TG_TCP_SYN)) {
-		if (!(d->dflags & TG_DF_ZW_OPEN)) {
+		if (!(d->dflags & TG_DF_ZW_OPEN) && (x = rare_dir(t, s, dir))) {
 			d->dflags |= TG_DF_ZW_OPEN;
-			d->zw_start_ms = rel_ms(s, p->ts_ns);
-			d->zw_episodes = sat16_inc(d->zw_episodes);
+			x->zw_start_ms = rel_ms(s, p->ts_ns);
+			x->zw_episodes = sat16_inc(x->zw_episodes);
 		}
 	} else if (p->win) {
-		zw_close(s, d, p->ts_ns);
+		zw_close(t, s, dir, p->ts_ns);
 	}
 	if ((peer->dflags & TG_DF_ZW_OPEN) && p->payload_len <= 1 &&
 	    !(p->tcp_flags & (TG_TCP_SYN | TG_TCP_FIN)) &&
-	    (p->payload_len == 1 || p->seq == d->last_seq - 1))
-		peer->zw_probes = sat16_inc(peer->zw_probes);
+	    (p->payload_len == 1 || p->seq == d->last_seq - 1) &&
+	    (x = rare_dir(t, s, !dir)))
+		x->zw_probes = sat16_inc(x->zw_probes);
 }
 
 /* Zeek update_last_seq; returns the distance the segment end moved. */
@@ -257,12 +288,20 @@ static int32_t update_last_seq(struct tg_session *s, int dir, uint32_t end_seq,
 	return delta;
 }
 
-static void flip_roles(struct tg_session *s)
+static void flip_roles(struct tg_flow_table *t, struct tg_session *s)
 {
 	struct tg_addr a = s->orig_h;
 	uint16_t port = s->orig_p;
 	struct tg_dir d = s->d[0];
 	uint8_t seen0 = s->d[0].hist_seen, seen1 = s->d[1].hist_seen;
+	struct tg_rare *x = tg_flow_rare(t, s);
+
+	if (x) {
+		struct tg_dir_rare r = x->d[0];
+
+		x->d[0] = x->d[1];
+		x->d[1] = r;
+	}
 
 	s->orig_h = s->resp_h;
 	s->orig_p = s->resp_p;
@@ -286,8 +325,8 @@ static void flip_roles(struct tg_session *s)
 /* The state machine (Zeek UpdateStateMachine and its helpers), switched
  * on the sender's state before this packet. Returns whether the packet
  * closes the sender's side (Zeek do_close). May flip roles. */
-static bool update_state(struct tg_session *s, int *dirp, uint8_t fl,
-			 uint32_t seq, uint32_t len)
+static bool update_state(struct tg_flow_table *t, struct tg_session *s, int *dirp,
+			 uint8_t fl, uint32_t seq, uint32_t len)
 {
 	int dir = *dirp;
 	struct tg_dir *d = &s->d[dir];
@@ -306,7 +345,7 @@ static bool update_state(struct tg_session *s, int *dirp, uint8_t fl,
 				    seq == d->isn) {
 					/* SYN answering a SYN-ACK: the roles were
 					 * the wrong way round. */
-					flip_roles(s);
+					flip_roles(t, s);
 					dir = *dirp = 0;
 					d = &s->d[0];
 					peer = &s->d[1];
@@ -385,7 +424,8 @@ static inline bool is_clean(const struct tg_dir *d)
 /* Zeek's reassembler, reduced to what conn.log needs: data delivered in
  * order advances @reassem; an ACK from the peer beyond it reveals a gap,
  * less the bytes already seen out of order above the hole. */
-static void ack_received(struct tg_session *s, int dir, uint32_t ack)
+static void ack_received(struct tg_flow_table *t, struct tg_session *s, int dir,
+			 uint32_t ack)
 {
 	struct tg_dir *d = &s->d[dir];
 	uint32_t up_to = ack;
@@ -402,7 +442,10 @@ static void ack_received(struct tg_session *s, int dir, uint32_t ack)
 		return;
 	}
 	if (!(d->dflags & TG_DF_GAP_OFF)) {
-		uint32_t seen = d->above < (uint32_t)hole ? d->above : (uint32_t)hole;
+		/* Data above the hole lives in the side pool; none, no entry. */
+		struct tg_rare *x = tg_flow_rare(t, s);
+		uint32_t above = x ? x->d[dir].above : 0;
+		uint32_t seen = above < (uint32_t)hole ? above : (uint32_t)hole;
 		uint32_t missing = (uint32_t)hole - seen;
 
 		if (missing && is_clean(d) && is_clean(&s->d[!dir])) {
@@ -410,32 +453,44 @@ static void ack_received(struct tg_session *s, int dir, uint32_t ack)
 			hist_scaled(s, dir, d->gaps, 'G');
 			d->missed += missing;
 		}
-		d->above -= seen;
+		if (seen)
+			x->d[dir].above -= seen;
 	}
 	d->reassem = up_to;
 }
 
-/* Payload that was fully captured enters the reassembly shadow. */
-static void data_sent(struct tg_dir *d, uint32_t seq, uint32_t len)
+/* Payload that was fully captured enters the reassembly shadow. Data
+ * above a hole is counted in the side pool: in-order data needs none. */
+static void data_sent(struct tg_flow_table *t, struct tg_session *s, int dir,
+		      uint32_t seq, uint32_t len)
 {
+	struct tg_dir *d = &s->d[dir];
 	int32_t off = seq_delta(seq, d->reassem);
+	struct tg_dir_rare *x;
 
 	if (off <= 0) {
 		if ((int64_t)off + len > 0) {
+			struct tg_rare *r = tg_flow_rare(t, s);
+
 			d->reassem += (uint32_t)((int64_t)off + len);
 			/* Data seen above the hole is taken to be one block
 			 * ending at the highest sequence sent: once the hole
 			 * is filled up to it, all of it is in order. */
-			if (d->above && seq_delta(d->reassem, d->last_seq - d->above) >= 0) {
+			x = r ? &r->d[dir] : NULL;
+			if (x && x->above &&
+			    seq_delta(d->reassem, d->last_seq - x->above) >= 0) {
 				if (seq_delta(d->last_seq, d->reassem) > 0)
 					d->reassem = d->last_seq;
-				d->above = 0;
+				x->above = 0;
 			}
 		}
 		return;
 	}
-	d->above += len;
-	if (d->above > ABOVE_HOLE_MAX && seq_delta(d->ack_seq, d->isn + 1) <= 0)
+	x = rare_dir(t, s, dir);
+	if (!x)
+		return;
+	x->above += len;
+	if (x->above > ABOVE_HOLE_MAX && seq_delta(d->ack_seq, d->isn + 1) <= 0)
 		d->dflags |= TG_DF_GAP_OFF;
 }
 
@@ -452,7 +507,7 @@ void tg_tcp_begin(struct tg_session *s, const struct tg_pkt *p, bool flip)
 		s->d[i].ttl_min = 0xff;
 	}
 	if (flip)
-		flip_roles(s);
+		flip_roles(NULL, s);        /* a new session has no side entry */
 }
 
 bool tg_tcp_is_reuse(const struct tg_session *s, const struct tg_pkt *p)
@@ -488,7 +543,8 @@ static void note_close(struct tg_session *s, int dir, bool rst)
 /* The "SYN-ACK, then ACK or data" flip (Zeek >= 5.1): a connection whose
  * only history is a SYN-ACK from the originator has its roles reversed
  * once either side sends a plain ACK or data, and history becomes "^h". */
-static bool synack_flip(struct tg_session *s, const struct tg_pkt *p)
+static bool synack_flip(struct tg_flow_table *t, struct tg_session *s,
+			const struct tg_pkt *p)
 {
 	if (s->hist_len != 1 || s->hist[0] != 'H')
 		return false;
@@ -497,7 +553,7 @@ static bool synack_flip(struct tg_session *s, const struct tg_pkt *p)
 	if (!(p->tcp_flags & TG_TCP_ACK) && p->payload_len == 0)
 		return false;
 	s->hist_len = 0;
-	flip_roles(s);
+	flip_roles(t, s);
 	s->d[0].hist_seen = 0;
 	s->d[1].hist_seen = TG_HS_SYN;
 	hist_add(s, 'h');
@@ -517,9 +573,11 @@ static inline uint32_t swap_dir_bits(uint32_t f, uint32_t b0, uint32_t b1)
 }
 
 /* Roles were reversed: the per-side evidence follows the endpoints. */
-static void ev_flip(struct tg_evidence *ev)
+static void ev_flip(struct tg_flow_table *t, struct tg_session *s)
 {
+	struct tg_ev_live *ev = &s->ev;
 	uint32_t w = ev->win_last[0];
+	struct tg_rare *x = tg_flow_rare(t, s);
 
 	ev->flags = swap_dir_bits(ev->flags, TG_EV_TS_0, TG_EV_TS_1);
 	ev->flags = swap_dir_bits(ev->flags, TG_EV_DF_0, TG_EV_DF_1);
@@ -528,8 +586,8 @@ static void ev_flip(struct tg_evidence *ev)
 	ev->flags = swap_dir_bits(ev->flags, TG_EV_DATA_AFTER_FIN_0, TG_EV_DATA_AFTER_FIN_1);
 	ev->win_last[0] = ev->win_last[1];
 	ev->win_last[1] = w;
-	if (ev->flags & TG_EV_HAVE_RST)
-		ev->rst_dir ^= 1;
+	if ((ev->flags & TG_EV_HAVE_RST) && x)
+		x->r.rst_dir ^= 1;
 }
 
 static inline uint32_t scaled_win(const struct tg_session *s, int dir, uint16_t win)
@@ -544,21 +602,19 @@ static inline uint32_t scaled_win(const struct tg_session *s, int dir, uint16_t 
 
 /* RFC 5961 §3.2: a reset is acceptable only from RCV.NXT to the end of
  * the receiver's window. */
-static inline bool rst_out_of_window(const struct tg_evidence *ev, int32_t off,
-				     uint32_t rcv_win)
+static inline bool rst_out_of_window(int32_t off, uint32_t rcv_win)
 {
-	(void)ev;
 	return off < 0 || (uint32_t)off >= (rcv_win ? rcv_win : 1);
 }
 
 /* Before the packet changes anything: the first reset is photographed
  * together with what its sender and receiver had done up to then. */
-static void ev_reset(struct tg_session *s, struct tg_evidence *ev, int dir,
+static void ev_reset(struct tg_flow_table *t, struct tg_session *s, int dir,
 		     const struct tg_pkt *p, uint32_t gap_us);
-static void ev_talk(struct tg_session *s, struct tg_evidence *ev, int dir,
+static void ev_talk(struct tg_flow_table *t, struct tg_session *s, int dir,
 		    const struct tg_pkt *p);
 
-static void ev_before(struct tg_session *s, struct tg_evidence *ev, int dir,
+static void ev_before(struct tg_flow_table *t, struct tg_session *s, int dir,
 		      const struct tg_pkt *p)
 {
 	uint64_t gap = p->ts_ns > s->last_ns && (s->d[0].pkts || s->d[1].pkts)
@@ -566,22 +622,27 @@ static void ev_before(struct tg_session *s, struct tg_evidence *ev, int dir,
 	uint32_t gap_us = gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
 
 	if (p->tcp_flags & TG_TCP_RST)
-		ev_reset(s, ev, dir, p, gap_us);
+		ev_reset(t, s, dir, p, gap_us);
 	else
-		ev_talk(s, ev, dir, p);
-	ev->last_gap_us = gap_us;
+		ev_talk(t, s, dir, p);
+	s->ev.last_gap_us = gap_us;
 }
 
 /* A packet other than a reset: is it one "after the reset", or new data
  * after the other side's FIN? */
-static void ev_talk(struct tg_session *s, struct tg_evidence *ev, int dir,
+static void ev_talk(struct tg_flow_table *t, struct tg_session *s, int dir,
 		    const struct tg_pkt *p)
 {
 	const struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
+	struct tg_ev_live *ev = &s->ev;
 
-	if ((ev->flags & TG_EV_HAVE_RST) && dir == ev->rst_dir &&
-	    !(p->tcp_flags & TG_TCP_SYN) && ev->after_pkts < UINT8_MAX)
-		ev->after_pkts++;
+	if (ev->flags & TG_EV_HAVE_RST) {
+		struct tg_rst_photo *r = &tg_flow_rare(t, s)->r;
+
+		if (dir == r->rst_dir && !(p->tcp_flags & TG_TCP_SYN) &&
+		    r->after_pkts < UINT8_MAX)
+			r->after_pkts++;
+	}
 	if (p->payload_len && (peer->dflags & TG_DF_FIN_SEEN) &&
 	    seq_delta(p->seq + p->payload_len, d->last_seq) > 0)
 		ev->flags |= dir ? TG_EV_DATA_AFTER_FIN_0 : TG_EV_DATA_AFTER_FIN_1;
@@ -589,25 +650,31 @@ static void ev_talk(struct tg_session *s, struct tg_evidence *ev, int dir,
 
 /* The first reset is photographed with what its sender and receiver had
  * done up to then. */
-static void ev_reset(struct tg_session *s, struct tg_evidence *ev, int dir,
+static void ev_reset(struct tg_flow_table *t, struct tg_session *s, int dir,
 		     const struct tg_pkt *p, uint32_t gap_us)
 {
 	const struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
+	struct tg_ev_live *ev = &s->ev;
+	struct tg_rare *x = tg_flow_rare_get(t, s);
+	struct tg_rst_photo *r;
 	uint32_t fl = ev->flags;
 
-	if (ev->rst_count < UINT8_MAX)
-		ev->rst_count++;
+	if (!x)
+		return;
+	r = &x->r;
+	if (r->rst_count < UINT8_MAX)
+		r->rst_count++;
 	if (fl & TG_EV_HAVE_RST) {
 		/* A reset the receiver dropped ended nothing: a later one from
 		 * the same side that it could accept is the one to judge. */
-		if (ev->rst_seq_class != TG_RST_SEQ_OUT_OF_WINDOW || dir != ev->rst_dir ||
+		if (r->rst_seq_class != TG_RST_SEQ_OUT_OF_WINDOW || dir != r->rst_dir ||
 		    ((peer->flags_seen & TG_TCP_ACK) && d->state != TG_EP_INACTIVE &&
-		     rst_out_of_window(ev, seq_delta(p->seq, d->ack_seq), ev->win_last[!dir])))
+		     rst_out_of_window(seq_delta(p->seq, d->ack_seq), ev->win_last[!dir])))
 			return;
 		fl = (fl & ~(uint32_t)(TG_EV_RST_ACK | TG_EV_RST_TS | TG_EV_RST_DF)) |
 		     TG_EV_OOW_BEFORE;
-		ev->after_pkts = 0;
-		ev->rst_seq_class = TG_RST_SEQ_UNKNOWN;
+		r->after_pkts = 0;
+		r->rst_seq_class = TG_RST_SEQ_UNKNOWN;
 	}
 	fl |= TG_EV_HAVE_RST;
 	if (p->tcp_flags & TG_TCP_ACK)
@@ -625,46 +692,46 @@ static void ev_reset(struct tg_session *s, struct tg_evidence *ev, int dir,
 	if ((d->dflags | peer->dflags) & TG_DF_ZW_OPEN)
 		fl |= TG_EV_ZW_AT_RST;
 	ev->flags = fl;
-	ev->rst_dir = (uint8_t)dir;
-	ev->rst_pkt = (uint32_t)p->num;
-	ev->rst_gap_us = gap_us;
-	ev->trig_gap_us = ev->last_gap_us;
-	ev->rst_ttl = p->ttl;
-	ev->rst_ipid = p->ip_id;
-	ev->rst_win = p->win;
+	r->rst_dir = (uint8_t)dir;
+	r->rst_pkt = (uint32_t)p->num;
+	r->rst_gap_us = gap_us;
+	r->trig_gap_us = ev->last_gap_us;
+	r->rst_ttl = p->ttl;
+	r->rst_ipid = p->ip_id;
+	r->rst_win = p->win;
 	/* A dropped reset before this one: the sender's looks from before
 	 * that first reset still stand. */
 	if (!(fl & TG_EV_OOW_BEFORE)) {
-		ev->sent_before = d->pkts > 0;
-		ev->ttl_min_before = d->ttl_min;
-		ev->ttl_max_before = d->ttl_max;
-		ev->ipid_before = d->ipid_last;
-		ev->flags_before = d->flags_seen;
+		r->sent_before = d->pkts > 0;
+		r->ttl_min_before = d->ttl_min;
+		r->ttl_max_before = d->ttl_max;
+		r->ipid_before = d->ipid_last;
+		r->flags_before = d->flags_seen;
 	}
 	/* Where the sequence number falls against what the receiver had
 	 * acknowledged of the sender's data (its RCV.NXT) and advertised. */
-	ev->rst_rcv_win = ev->win_last[!dir];
+	r->rst_rcv_win = ev->win_last[!dir];
 	if ((peer->flags_seen & TG_TCP_ACK) && d->state != TG_EP_INACTIVE) {
-		ev->rst_seq_off = seq_delta(p->seq, d->ack_seq);
-		if (ev->rst_seq_off == 0)
-			ev->rst_seq_class = TG_RST_SEQ_EXACT;
-		else if (!rst_out_of_window(ev, ev->rst_seq_off, ev->rst_rcv_win))
-			ev->rst_seq_class = TG_RST_SEQ_IN_WINDOW;
+		r->rst_seq_off = seq_delta(p->seq, d->ack_seq);
+		if (r->rst_seq_off == 0)
+			r->rst_seq_class = TG_RST_SEQ_EXACT;
+		else if (!rst_out_of_window(r->rst_seq_off, r->rst_rcv_win))
+			r->rst_seq_class = TG_RST_SEQ_IN_WINDOW;
 		else
-			ev->rst_seq_class = TG_RST_SEQ_OUT_OF_WINDOW;
+			r->rst_seq_class = TG_RST_SEQ_OUT_OF_WINDOW;
 	}
-	ev->pend_to = 0;
-	ev->pend_from = 0;
+	r->pend_to = 0;
+	r->pend_from = 0;
 	if (peer->state != TG_EP_INACTIVE && seq_delta(peer->last_seq, peer->ack_seq) > 0)
-		ev->pend_to = (uint32_t)seq_delta(peer->last_seq, peer->ack_seq);
+		r->pend_to = (uint32_t)seq_delta(peer->last_seq, peer->ack_seq);
 	if (d->state != TG_EP_INACTIVE && seq_delta(d->last_seq, d->ack_seq) > 0)
-		ev->pend_from = (uint32_t)seq_delta(d->last_seq, d->ack_seq);
+		r->pend_from = (uint32_t)seq_delta(d->last_seq, d->ack_seq);
 }
 
 /* After the packet: the running facts the verdict needs later. */
-static void ev_after(struct tg_session *s, struct tg_evidence *ev, int dir,
-		     const struct tg_pkt *p)
+static void ev_after(struct tg_session *s, int dir, const struct tg_pkt *p)
 {
+	struct tg_ev_live *ev = &s->ev;
 	uint32_t fl = ev->flags;
 
 	if (p->opts.present & TG_OPT_HAS_TS)
@@ -695,7 +762,7 @@ static void ev_after(struct tg_session *s, struct tg_evidence *ev, int dir,
 						: scaled_win(s, dir, p->win);
 }
 
-void tg_tcp_step(struct tg_session *s, struct tg_evidence *ev,
+void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s, bool evidence,
 		 const struct tg_pkt *p, bool from_orig)
 {
 	int dir = from_orig ? 0 : 1;
@@ -710,20 +777,23 @@ void tg_tcp_step(struct tg_session *s, struct tg_evidence *ev,
 
 	/* A bad checksum drops the packet after counting it (Zeek 'C'). */
 	if (p->csum_checked && !p->csum_ok) {
-		d = &s->d[dir];
-		d->csum_bad = sat16_inc(d->csum_bad);
-		hist_scaled(s, dir, d->csum_bad, 'C');
+		struct tg_dir_rare *x = rare_dir(t, s, dir);
+
+		if (x) {
+			x->csum_bad = sat16_inc(x->csum_bad);
+			hist_scaled(s, dir, x->csum_bad, 'C');
+		}
 		return;
 	}
-	if (synack_flip(s, p)) {
+	if (synack_flip(t, s, p)) {
 		dir = !dir;
-		if (ev)
-			ev_flip(ev);
+		if (evidence)
+			ev_flip(t, s);
 	}
 	d = &s->d[dir];
 	peer = &s->d[!dir];
-	if (ev)
-		ev_before(s, ev, dir, p);
+	if (evidence)
+		ev_before(t, s, dir, p);
 
 	seg_len = len + syn + fin;
 	if (rst)
@@ -732,8 +802,8 @@ void tg_tcp_step(struct tg_session *s, struct tg_evidence *ev,
 
 	init_endpoint(d, fl, p->seq, end_seq);
 	rel = rel_seq(d, p->seq, d->last_seq, d->seq_wraps, &underflow);
-	update_history(s, dir, fl, rel, len);
-	update_window(s, dir, p);
+	update_history(t, s, dir, fl, rel, len);
+	update_window(t, s, dir, p);
 	if (!((s->d[0].dflags & TG_DF_DID_CLOSE) && (s->d[1].dflags & TG_DF_DID_CLOSE)))
 		s->last_ns = p->ts_ns;
 	else
@@ -766,16 +836,16 @@ void tg_tcp_step(struct tg_session *s, struct tg_evidence *ev,
 			d->dflags |= TG_DF_PARTIAL;
 	}
 	flipped = s->flags & TG_SF_FLIPPED;
-	do_close = update_state(s, &dir, fl, p->seq, len);
+	do_close = update_state(t, s, &dir, fl, p->seq, len);
 	d = &s->d[dir];
 	peer = &s->d[!dir];
-	if (ev && flipped != (s->flags & TG_SF_FLIPPED))
-		ev_flip(ev);
+	if (evidence && flipped != (s->flags & TG_SF_FLIPPED))
+		ev_flip(t, s);
 
 	if ((fl & TG_TCP_ACK) && peer->state != TG_EP_INACTIVE)
-		ack_received(s, !dir, p->ack);
+		ack_received(t, s, !dir, p->ack);
 	if (len > 0 && !rst && !underflow && p->payload_cap >= len)
-		data_sent(d, syn ? p->seq + 1 : p->seq, len);
+		data_sent(t, s, dir, syn ? p->seq + 1 : p->seq, len);
 	if (do_close) {
 		/* Zeek ConnectionClosed: the close is complete when the closer
 		 * reset, or its peer had closed too or never spoke; the session
@@ -801,8 +871,8 @@ void tg_tcp_step(struct tg_session *s, struct tg_evidence *ev,
 		d->ttl_min = p->ttl;
 	if (p->ttl > d->ttl_max)
 		d->ttl_max = p->ttl;
-	if (ev)
-		ev_after(s, ev, dir, p);
+	if (evidence)
+		ev_after(s, dir, p);
 }
 
 bool tg_tcp_closed(const struct tg_session *s)
@@ -843,11 +913,11 @@ enum tg_timer tg_tcp_timer(const struct tg_session *s)
 	return TG_TIMER_ESTABLISHED;
 }
 
-void tg_tcp_finish(struct tg_session *s)
+void tg_tcp_finish(struct tg_flow_table *t, struct tg_session *s)
 {
 	/* An episode still open at the end lasted until the last packet. */
 	for (int i = 0; i < 2; i++)
-		zw_close(s, &s->d[i], s->last_ns);
+		zw_close(t, s, i, s->last_ns);
 }
 
 enum tg_end_reason tg_tcp_end_reason(const struct tg_session *s, bool expired)

@@ -130,7 +130,7 @@ static void put_key_u64(struct jbuf *j, const char *key, uint64_t v)
 	     sizeof(",\"orig_" name "\":") - 1)
 
 static void dir_json(struct jbuf *j, int resp, const struct tg_dir *d,
-		     bool sent)
+		     const struct tg_dir_rare *x, bool sent)
 {
 	static const char fl[] = "FSRPAUEC";
 
@@ -158,12 +158,12 @@ static void dir_json(struct jbuf *j, int resp, const struct tg_dir *d,
 	}
 	PUT_DKEY(j, resp, "rxmit_pkts");
 	put_u64(j, d->rxmit);
-	if (d->zw_episodes) {
+	if (x->zw_episodes) {
 		PUT_DKEY(j, resp, "zero_win");
-		put_key_u64(j, "{\"episodes\":", d->zw_episodes);
+		put_key_u64(j, "{\"episodes\":", x->zw_episodes);
 		put(j, ",\"seconds\":");
-		put_fixed(j, d->zw_total_ms, 3);
-		put_key_u64(j, ",\"probes\":", d->zw_probes);
+		put_fixed(j, x->zw_total_ms, 3);
+		put_key_u64(j, ",\"probes\":", x->zw_probes);
 		j->b[j->n++] = '}';
 	}
 }
@@ -172,38 +172,38 @@ static void dir_json(struct jbuf *j, int resp, const struct tg_dir *d,
  * before it: the facts behind the cause. */
 static void reset_json(struct jbuf *j, const struct tg_evidence *ev)
 {
-	put_key_u64(j, ",\"reset\":{\"frame\":", ev->rst_pkt);
+	put_key_u64(j, ",\"reset\":{\"frame\":", ev->r.rst_pkt);
 	put(j, ",\"from\":\"");
-	put(j, ev->rst_dir ? "resp" : "orig");
+	put(j, ev->r.rst_dir ? "resp" : "orig");
 	put(j, "\",\"flags\":\"");
 	put(j, ev->flags & TG_EV_RST_ACK ? "RA" : "R");
-	put_key_u64(j, "\",\"ttl\":", ev->rst_ttl);
-	if (ev->sent_before) {
-		put_key_u64(j, ",\"ttl_before_min\":", ev->ttl_min_before);
-		put_key_u64(j, ",\"ttl_before_max\":", ev->ttl_max_before);
-		put_key_u64(j, ",\"ip_id_before\":", ev->ipid_before);
+	put_key_u64(j, "\",\"ttl\":", ev->r.rst_ttl);
+	if (ev->r.sent_before) {
+		put_key_u64(j, ",\"ttl_before_min\":", ev->r.ttl_min_before);
+		put_key_u64(j, ",\"ttl_before_max\":", ev->r.ttl_max_before);
+		put_key_u64(j, ",\"ip_id_before\":", ev->r.ipid_before);
 	}
-	put_key_u64(j, ",\"ip_id\":", ev->rst_ipid);
-	put_key_u64(j, ",\"win\":", ev->rst_win);
+	put_key_u64(j, ",\"ip_id\":", ev->r.rst_ipid);
+	put_key_u64(j, ",\"win\":", ev->r.rst_win);
 	put(j, ",\"seq\":\"");
-	put(j, tg_rst_seq_str[ev->rst_seq_class]);
+	put(j, tg_rst_seq_str[ev->r.rst_seq_class]);
 	j->b[j->n++] = '"';
-	if (ev->rst_seq_class != TG_RST_SEQ_UNKNOWN) {
+	if (ev->r.rst_seq_class != TG_RST_SEQ_UNKNOWN) {
 		put(j, ",\"seq_offset\":");
-		if (ev->rst_seq_off < 0) {
+		if (ev->r.rst_seq_off < 0) {
 			j->b[j->n++] = '-';
-			put_u64(j, (uint64_t)(-(int64_t)ev->rst_seq_off));
+			put_u64(j, (uint64_t)(-(int64_t)ev->r.rst_seq_off));
 		} else {
-			put_u64(j, (uint64_t)ev->rst_seq_off);
+			put_u64(j, (uint64_t)ev->r.rst_seq_off);
 		}
-		put_key_u64(j, ",\"rcv_win\":", ev->rst_rcv_win);
+		put_key_u64(j, ",\"rcv_win\":", ev->r.rst_rcv_win);
 	}
 	put(j, ",\"gap\":");
-	put_fixed(j, ev->rst_gap_us, 6);
-	put_key_u64(j, ",\"pending_to_sender\":", ev->pend_to);
-	put_key_u64(j, ",\"pending_from_sender\":", ev->pend_from);
-	put_key_u64(j, ",\"sender_pkts_after\":", ev->after_pkts);
-	put_key_u64(j, ",\"resets\":", ev->rst_count);
+	put_fixed(j, ev->r.rst_gap_us, 6);
+	put_key_u64(j, ",\"pending_to_sender\":", ev->r.pend_to);
+	put_key_u64(j, ",\"pending_from_sender\":", ev->r.pend_from);
+	put_key_u64(j, ",\"sender_pkts_after\":", ev->r.after_pkts);
+	put_key_u64(j, ",\"resets\":", ev->r.rst_count);
 	j->b[j->n++] = '}';
 }
 
@@ -283,8 +283,8 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 		put(&j, ",\"first_closer\":\"resp\"");
 	put(&j, ",\"last_ts\":");
 	put_fixed(&j, s->last_ns / 1000u, 6);
-	dir_json(&j, 0, &s->d[0], s->d[0].pkts > 0);
-	dir_json(&j, 1, &s->d[1], s->d[1].pkts > 0);
+	dir_json(&j, 0, &s->d[0], &ev->d[0], s->d[0].pkts > 0);
+	dir_json(&j, 1, &s->d[1], &ev->d[1], s->d[1].pkts > 0);
 	if (s->flags & TG_SF_HIST_TRUNC)
 		put(&j, ",\"history_truncated\":true");
 	put(&j, "}\n");

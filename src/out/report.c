@@ -69,16 +69,15 @@ static void report_session(struct tg_sink *k, const struct tg_session *s,
 	struct report *r = k->priv;
 	uint64_t ms = 0, ep = 0, pr = 0;
 
-	(void)ev;
 	(void)c;
 	if (s->end == TG_END_RST_CLIENT)
 		count_rst(r, &s->orig_h, 1);
 	else if (s->end == TG_END_RST_SERVER)
 		count_rst(r, &s->resp_h, 1);
 	for (int d = 0; d < 2; d++) {
-		ms += s->d[d].zw_total_ms;
-		ep += s->d[d].zw_episodes;
-		pr += s->d[d].zw_probes;
+		ms += ev->d[d].zw_total_ms;
+		ep += ev->d[d].zw_episodes;
+		pr += ev->d[d].zw_probes;
 	}
 	if (ep) {
 		r->zw_sessions++;
@@ -142,6 +141,9 @@ static int report_finish(struct tg_sink *k, const struct tg_stats *st)
 		st->active_peak, st->max_flows, st->session_bytes);
 	if (st->evicted)
 		fprintf(f, "evicted under table pressure: %" PRIu64 "\n", st->evicted);
+	if (st->rare_full)
+		fprintf(f, "side pool full (sessions ended to make room): %" PRIu64 " times\n",
+			st->rare_full);
 	if (st->reused)
 		fprintf(f, "new sessions on a reused tuple: %" PRIu64 "\n", st->reused);
 

@@ -22,7 +22,7 @@ static void sink(void *ctx, const struct tg_session *s,
 {
 	uint64_t *n = ctx;
 
-	*n += ev->rst_count + c->cause;
+	*n += ev->r.rst_count + c->cause;
 	*n += tg_session_conn_state(s) + tg_session_bytes(s, 0) + s->hist_len;
 }
 

@@ -103,8 +103,10 @@ static void test_init_destroy(void **state)
 	assert_int_equal(tg_flow_init(&t, 5), 0);
 	assert_int_equal(t.cap, 5);
 	assert_int_equal(t.used, 0);
-	/* Power of two, at least two buckets per entry. */
-	assert_int_equal(t.mask + 1, 16);
+	/* Power of two, at least one bucket per entry; a side pool as
+	 * large as a small table. */
+	assert_int_equal(t.mask + 1, 8);
+	assert_int_equal(t.rare_cap, 5);
 	for (int i = 0; i < TG_TIMER__COUNT; i++) {
 		assert_null(tg_flow_oldest(&t, (enum tg_timer)i));
 		assert_int_equal(t.list[i].count, 0);
@@ -112,6 +114,63 @@ static void test_init_destroy(void **state)
 	tg_flow_destroy(&t);
 	assert_null(t.s);
 	tg_flow_destroy(&t);                    /* twice is fine */
+}
+
+/* The side pool: a quarter of the table (at least 64 entries), taken on
+ * first need, zeroed, kept while the session lives and given back when it
+ * is removed; a full pool says so instead of handing out an entry twice. */
+static void test_side_pool(void **state)
+{
+	struct tg_flow_table t;
+	struct tg_session *s[300];
+	struct tg_rare *x, *y;
+
+	(void)state;
+	assert_int_equal(tg_flow_init(&t, 400), 0);
+	assert_int_equal(t.rare_cap, 100);
+	for (int i = 0; i < 300; i++) {
+		s[i] = tg_flow_alloc(&t);
+		assert_non_null(s[i]);
+		s[i]->orig_p = (uint16_t)(1000 + i);
+		tg_flow_insert(&t, s[i], TG_TIMER_ESTABLISHED);
+		assert_null(tg_flow_rare(&t, s[i]));
+	}
+	for (int i = 0; i < 100; i++) {
+		assert_false(tg_flow_rare_full(&t));
+		x = tg_flow_rare_get(&t, s[2 * i]);
+		assert_non_null(x);
+		assert_ptr_equal(tg_flow_rare(&t, s[2 * i]), x);
+		assert_ptr_equal(tg_flow_rare_get(&t, s[2 * i]), x);     /* kept */
+		x->d[1].zw_probes = (uint16_t)(i + 1);
+	}
+	assert_true(tg_flow_rare_full(&t));
+	assert_int_equal(t.rare_used, 100);
+	assert_null(tg_flow_rare_get(&t, s[1]));
+	assert_int_equal(s[1]->rare, 0);
+
+	/* A session without an entry gives none back. */
+	tg_flow_remove(&t, s[1]);
+	assert_true(tg_flow_rare_full(&t));
+	/* One with an entry does; the next taker finds it zeroed. */
+	x = tg_flow_rare(&t, s[10]);
+	tg_flow_remove(&t, s[10]);
+	assert_int_equal(s[10]->rare, 0);
+	assert_false(tg_flow_rare_full(&t));
+	assert_int_equal(t.rare_used, 99);
+	y = tg_flow_rare_get(&t, s[3]);
+	assert_ptr_equal(y, x);
+	assert_int_equal(y->d[1].zw_probes, 0);
+	assert_true(tg_flow_rare_full(&t));
+	/* The other entries kept their contents. */
+	assert_int_equal(tg_flow_rare(&t, s[12])->d[1].zw_probes, 7);
+	tg_flow_destroy(&t);
+
+	/* Per flow, records, pool and buckets stay within 256 bytes. */
+	assert_true(tg_flow_bytes(1u << 20) <= 256ull << 20);
+	assert_true(tg_flow_bytes(1000000) <= 256ull * 1000000);
+	/* And the pool never shrinks as the table grows. */
+	for (uint32_t cap = 1; cap < 600; cap++)
+		assert_true(tg_flow_bytes(cap) < tg_flow_bytes(cap + 1));
 }
 
 static void test_alloc_until_full(void **state)
@@ -409,6 +468,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_destroy),
+		cmocka_unit_test(test_side_pool),
 		cmocka_unit_test(test_alloc_until_full),
 		cmocka_unit_test(test_lookup_both_directions),
 		cmocka_unit_test(test_ipv6_keys),

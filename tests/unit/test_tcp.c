@@ -444,6 +444,7 @@ static void test_zero_window(void **state)
 	struct h_conv c = h_conv(40000, 80);
 	struct tg_pkt p;
 	const struct tg_dir *cd, *sd;
+	const struct tg_dir_rare *cx, *sx;
 
 	(void)state;
 	h_handshake(e, &c, 0, CI, SI);
@@ -466,18 +467,20 @@ static void test_zero_window(void **state)
 	assert_ended(&o, 0, "S1", "ShADawW", 101, 0, 6, 5, TG_END_OPEN);
 	cd = &o.s[0].d[0];
 	sd = &o.s[0].d[1];
-	assert_int_equal(sd->zw_adv, 2);
-	assert_int_equal(sd->zw_episodes, 1);
-	assert_int_equal(sd->zw_total_ms, 500);
+	cx = &o.ev[0].d[0];
+	sx = &o.ev[0].d[1];
+	assert_int_equal(sx->zw_adv, 2);
+	assert_int_equal(sx->zw_episodes, 1);
+	assert_int_equal(sx->zw_total_ms, 500);
 	assert_false(sd->dflags & TG_DF_ZW_OPEN);
 	/* Probes are counted on the side whose window was shut. */
-	assert_int_equal(sd->zw_probes, 2);
-	assert_int_equal(cd->zw_probes, 0);
-	assert_int_equal(cd->zw_adv, 1);
-	assert_int_equal(cd->zw_episodes, 1);
+	assert_int_equal(sx->zw_probes, 2);
+	assert_int_equal(cx->zw_probes, 0);
+	assert_int_equal(cx->zw_adv, 1);
+	assert_int_equal(cx->zw_episodes, 1);
 	/* Still open at the end: settled at the last packet, 1600..1900. */
 	assert_false(cd->dflags & TG_DF_ZW_OPEN);
-	assert_int_equal(cd->zw_total_ms, 300);
+	assert_int_equal(cx->zw_total_ms, 300);
 	tg_engine_free(e);
 }
 
@@ -640,6 +643,49 @@ static void test_strings_tables(void **state)
 	assert_string_equal(tg_end_reason_str[TG_END_OPEN], "open-at-end");
 }
 
+/* The side pool (a quarter of a 400-session table) runs out while the
+ * table has room: the eviction rule ends the oldest lingering session,
+ * which gives its entry back, and every session keeps its evidence. */
+static void test_side_pool_full(void **state)
+{
+	struct h_ended o;
+	struct tg_engine *e = h_engine(&o, 400);
+	const struct tg_stats *st = tg_engine_stats(e);
+	struct h_conv z = h_conv(3000, 80), c;
+	struct tg_pkt p;
+	int iz;
+
+	(void)state;
+	h_handshake(e, &z, 0, CI, SI);
+	p = h_pkt(&z, H_S2C, 1, H_A, SI + 1, CI + 1, 0);
+	p.win = 0;                              /* takes an entry: zero window */
+	tg_engine_feed_pkt(e, &p);
+	for (int i = 0; i < 100; i++) {
+		c = h_conv((uint16_t)(3001 + i), 81);
+		h_tx(e, &c, H_C2S, 10 + i, H_S, CI, 0, 0);
+		h_tx(e, &c, H_S2C, 10 + i, H_RA, 0, CI + 1, 0);
+	}
+	/* 1 + 99 entries filled the pool; the 100th SYN found it full. */
+	assert_int_equal(st->rare_full, 1);
+	assert_int_equal(st->evicted, 0);
+	assert_int_equal(o.n, 1);
+	assert_int_equal(o.s[0].orig_p, 3001);
+	assert_int_equal(o.s[0].end, TG_END_RST_SERVER);
+	assert_int_equal(o.cause[0].cause, TG_CAUSE_PORT_CLOSED);
+	assert_true(o.ev[0].flags & TG_EV_HAVE_RST);
+	assert_int_equal(st->active, 100);
+
+	tg_engine_finish(e);
+	assert_int_equal(o.n, 64);              /* the harness keeps 64 */
+	assert_int_equal(st->cause[TG_CAUSE_PORT_CLOSED], 100);
+	assert_int_equal(st->rare_full, 1);
+	iz = find_port(&o, 3000);
+	assert_true(iz >= 0);
+	assert_int_equal(o.ev[iz].d[1].zw_episodes, 1);
+	assert_int_equal(o.ev[iz].d[1].zw_adv, 1);
+	tg_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_finish_open_at_end),
 		cmocka_unit_test(test_table_full_evicts_half_open_first),
 		cmocka_unit_test(test_table_full_closed_then_idle_established),
+		cmocka_unit_test(test_side_pool_full),
 		cmocka_unit_test(test_strings_tables),
 	};
 
