@@ -143,28 +143,33 @@ best() {
 }
 
 # ---- the flow table's memory per flow ------------------------------------
-# sizeof(struct tg_session) + sizeof(struct tg_evidence) + bucket bytes
-# per record, from the library itself.
+# sizeof(struct tg_session) + the record's share of the side pool
+# (struct tg_rare) + bucket bytes per record, from the library itself.
 flow_bytes=
 if [ -f "$build/libtcpguard.a" ] && command -v "${CC:-cc}" >/dev/null; then
 	"${CC:-cc}" -std=c11 -D_GNU_SOURCE -Iinclude -o "$tmp/flowsize" -x c - -x none \
 		"$build/libtcpguard.a" 2>/dev/null <<'EOF' && flow_bytes=$("$tmp/flowsize")
 #include <stdio.h>
 #include "tcpguard/flow.h"
-#include "tcpguard/cause-t.h"
 int main(void)
 {
 	unsigned cap = 1u << 20;
-	printf("%zu %zu %.1f\n", sizeof(struct tg_session), sizeof(struct tg_evidence),
-	       (double)tg_flow_bytes(cap) / cap - (double)sizeof(struct tg_session) -
-	       (double)sizeof(struct tg_evidence));
+	struct tg_flow_table t;
+
+	/* Address space only: pages are committed on first use. */
+	if (tg_flow_init(&t, cap))
+		return 1;
+	printf("%zu %.1f %.1f\n", sizeof(struct tg_session),
+	       (double)t.rare_cap * sizeof(struct tg_rare) / cap,
+	       (double)(t.mask + 1) * sizeof(*t.bucket) / cap);
+	tg_flow_destroy(&t);
 	return 0;
 }
 EOF
 fi
 if [ -n "$flow_bytes" ]; then
-	read -r sess_b ev_b bucket_b <<<"$flow_bytes"
-	per_flow=$(awk -v a="$sess_b" -v b="$ev_b" -v c="$bucket_b" 'BEGIN { printf "%.1f", a + b + c }')
+	read -r sess_b pool_b bucket_b <<<"$flow_bytes"
+	per_flow=$(awk -v a="$sess_b" -v b="$pool_b" -v c="$bucket_b" 'BEGIN { printf "%.1f", a + b + c }')
 fi
 
 mpps() { awk -v p="$packets" -v s="$1" 'BEGIN { printf "%.2f", p / s / 1e6 }'; }
@@ -282,8 +287,8 @@ done
 
 echo
 if [ -n "${per_flow:-}" ]; then
-	printf 'flow table per tracked flow: %s bytes (session %s + evidence %s + buckets %s)\n' \
-		"$per_flow" "$sess_b" "$ev_b" "$bucket_b"
+	printf 'flow table per tracked flow: %s bytes (session %s + side pool %s + buckets %s)\n' \
+		"$per_flow" "$sess_b" "$pool_b" "$bucket_b"
 fi
 
 {
@@ -296,8 +301,8 @@ fi
 		"$(jstr "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)")" \
 		"$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
 	if [ -n "${per_flow:-}" ]; then
-		printf '  "flow_bytes": {"per_flow": %s, "session": %s, "evidence": %s, "buckets": %s},\n' \
-			"$per_flow" "$sess_b" "$ev_b" "$bucket_b"
+		printf '  "flow_bytes": {"per_flow": %s, "session": %s, "side_pool": %s, "buckets": %s},\n' \
+			"$per_flow" "$sess_b" "$pool_b" "$bucket_b"
 	else
 		printf '  "flow_bytes": null,\n'
 	fi

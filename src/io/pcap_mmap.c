@@ -28,6 +28,9 @@
 #define MAGIC_NS 0xa1b23c4du
 #define SNAP_MAX (256u * 1024u)  /* libpcap's own ceiling for a record */
 
+#define DROP_BEHIND (16u << 20)
+#define DROP_EVERY (8u << 20)
+
 struct pcap_map {
 	const uint8_t *base;
 	size_t size;
@@ -36,6 +39,7 @@ struct pcap_map {
 	bool swap;
 	bool nsec;
 	bool owned;             /* mapped by us: unmap on close */
+	size_t dropped;         /* pages before this offset were given back */
 	pcap_t *dead;           /* only for the filter */
 	struct bpf_program prog;
 	bool have_prog;
@@ -100,10 +104,18 @@ static int pm_next(struct tg_source *src, struct tg_frame *f)
 			if (!pcap_offline_filter(&m->prog, &ph, f->data))
 				continue;
 		}
-		/* Pages behind us are not needed again. */
-		if (m->owned && (m->num & 0xfffff) == 0 && m->off > (64u << 20))
-			madvise((void *)m->base, (m->off - (32u << 20)) & ~(size_t)4095,
+		/* Pages behind us are not needed again: every 8 MiB read, the
+		 * mapping gives back what lies more than 16 MiB behind, so the
+		 * file adds at most 24 MiB to the resident set. A frame still
+		 * held (analyze -j's rings, the measuring pass) stays valid: a
+		 * later touch reads it back from the page cache. */
+		if (m->owned && m->off - m->dropped > DROP_BEHIND + DROP_EVERY) {
+			size_t upto = (m->off - DROP_BEHIND) & ~(size_t)4095;
+
+			madvise((void *)(m->base + m->dropped), upto - m->dropped,
 				MADV_DONTNEED);
+			m->dropped = upto;
+		}
 		return 1;
 	}
 }
@@ -149,6 +161,10 @@ static int pm_seek(struct tg_source *src, const struct tg_source_pos *pos)
 		return -EINVAL;
 	m->off = pos->off;
 	m->num = pos->num;
+	/* Going back: what was given back comes back on touch; the next
+	 * pages to give back start here. */
+	if (m->dropped > m->off)
+		m->dropped = m->off & ~(size_t)4095;
 	return 0;
 }
 
