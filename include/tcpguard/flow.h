@@ -162,7 +162,7 @@ struct tg_rare *tg_flow_rare_get(struct tg_flow_table *t, struct tg_session *s);
 /* True when no side-pool entry is free. */
 static inline bool tg_flow_rare_full(const struct tg_flow_table *t)
 {
-	return !t->rare_free && t->rare_high == t->rare_cap;
+	return t->rare_used == t->rare_cap;
 }
 
 /* Oldest session of list @timer, or NULL. */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -40,6 +41,7 @@ struct pcap_map {
 	bool nsec;
 	bool owned;             /* mapped by us: unmap on close */
 	size_t dropped;         /* pages before this offset were given back */
+	size_t drop_at;         /* give more back once past this offset */
 	pcap_t *dead;           /* only for the filter */
 	struct bpf_program prog;
 	bool have_prog;
@@ -109,12 +111,13 @@ static int pm_next(struct tg_source *src, struct tg_frame *f)
 		 * file adds at most 24 MiB to the resident set. A frame still
 		 * held (analyze -j's rings, the measuring pass) stays valid: a
 		 * later touch reads it back from the page cache. */
-		if (m->owned && m->off - m->dropped > DROP_BEHIND + DROP_EVERY) {
+		if (m->off > m->drop_at) {
 			size_t upto = (m->off - DROP_BEHIND) & ~(size_t)4095;
 
 			madvise((void *)(m->base + m->dropped), upto - m->dropped,
 				MADV_DONTNEED);
 			m->dropped = upto;
+			m->drop_at = upto + DROP_BEHIND + DROP_EVERY;
 		}
 		return 1;
 	}
@@ -163,8 +166,10 @@ static int pm_seek(struct tg_source *src, const struct tg_source_pos *pos)
 	m->num = pos->num;
 	/* Going back: what was given back comes back on touch; the next
 	 * pages to give back start here. */
-	if (m->dropped > m->off)
+	if (m->owned && m->dropped > m->off) {
 		m->dropped = m->off & ~(size_t)4095;
+		m->drop_at = m->dropped + DROP_BEHIND + DROP_EVERY;
+	}
 	return 0;
 }
 
@@ -258,6 +263,7 @@ static int pm_setup(struct tg_source *src, const char *path, const uint8_t *base
 	m->base = base;
 	m->size = size;
 	m->owned = owned;
+	m->drop_at = owned ? DROP_BEHIND + DROP_EVERY : SIZE_MAX;
 	m->off = 24;
 	m->swap = magic != MAGIC_US && magic != MAGIC_NS;
 	m->nsec = magic == MAGIC_NS || __builtin_bswap32(magic) == MAGIC_NS;
