@@ -65,12 +65,12 @@ static uint32_t nbuckets(uint32_t cap)
 	return nb;
 }
 
-/* A quarter of the table, but never fewer than 64 entries (or the whole
+/* A quarter of the table, but never fewer than 4 entries (or the whole
  * table when it is smaller): it grows with cap, which
  * tg_flow_cap_for_bytes relies on. */
 static uint32_t rare_entries(uint32_t cap)
 {
-	uint32_t floor = cap < 64 ? cap : 64;
+	uint32_t floor = cap < 4 ? cap : 4;
 
 	return cap / 4 > floor ? cap / 4 : floor;
 }

@@ -2,8 +2,9 @@
 /*
  * libFuzzer harness for the engine: the input is a sequence of records
  * (2-byte length, 2-byte time step in milliseconds, Ethernet frame) fed
- * through tg_engine_feed with a small flow table, so flow creation,
- * eviction, TCP tracking, timers and session end all see hostile input.
+ * through tg_engine_feed with a small flow table (8 sessions, a side pool
+ * of 4), so flow creation, eviction, the side pool running out, TCP
+ * tracking, timers and session end all see hostile input.
  * Inputs of odd length also run the attack detector, with tables and
  * thresholds small enough for a few packets to raise alerts, then measure
  * the signatures on the same packets and flush every alert.

@@ -103,10 +103,13 @@ static void test_init_destroy(void **state)
 	assert_int_equal(tg_flow_init(&t, 5), 0);
 	assert_int_equal(t.cap, 5);
 	assert_int_equal(t.used, 0);
-	/* Power of two, at least one bucket per entry; a side pool as
-	 * large as a small table. */
+	/* Power of two, at least one bucket per entry; a side pool of at
+	 * least 4 entries (a quarter of larger tables). */
 	assert_int_equal(t.mask + 1, 8);
-	assert_int_equal(t.rare_cap, 5);
+	assert_int_equal(t.rare_cap, 4);
+	tg_flow_destroy(&t);
+	assert_int_equal(tg_flow_init(&t, 3), 0);
+	assert_int_equal(t.rare_cap, 3);
 	for (int i = 0; i < TG_TIMER__COUNT; i++) {
 		assert_null(tg_flow_oldest(&t, (enum tg_timer)i));
 		assert_int_equal(t.list[i].count, 0);
@@ -116,7 +119,7 @@ static void test_init_destroy(void **state)
 	tg_flow_destroy(&t);                    /* twice is fine */
 }
 
-/* The side pool: a quarter of the table (at least 64 entries), taken on
+/* The side pool: a quarter of the table (at least 4 entries), taken on
  * first need, zeroed, kept while the session lives and given back when it
  * is removed; a full pool says so instead of handing out an entry twice. */
 static void test_side_pool(void **state)
