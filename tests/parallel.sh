@@ -8,8 +8,9 @@
 # the sorted alert lines of -j 2 and -j 4 must equal those of -j 1 byte
 # for byte. A capture then counts once per N. -j 2 runs detection inside
 # the detection thread's engine, -j 4 hands it to a detector thread of
-# its own (TCPGUARD_DETECT_THREAD), so both ways are checked on any
-# machine.
+# its own (TCPGUARD_DETECT_THREAD); -j 2 has the reader do worker 0's
+# share itself, -j 4 gives every worker a thread (TCPGUARD_READER_WORKS),
+# so all ways are checked on any machine.
 #
 #   tests/parallel.sh TCPGUARD GEN
 set -u
@@ -23,10 +24,10 @@ pass=0 fail=0
 
 # outputs N CAPTURE ARGS...: sorted JSON, conn.log rows and alerts in $tmp/N.*
 outputs() {
-	local n=$1 cap=$2 split=0
+	local n=$1 cap=$2 split=0 works=1
 	shift 2
-	[ "$n" -ge 4 ] && split=1
-	TCPGUARD_DETECT_THREAD=$split "$bin" analyze -q -j "$n" "$cap" --json "$tmp/$n.json" --zeek "$tmp/$n.log" \
+	[ "$n" -ge 4 ] && split=1 works=0
+	TCPGUARD_DETECT_THREAD=$split TCPGUARD_READER_WORKS=$works "$bin" analyze -q -j "$n" "$cap" --json "$tmp/$n.json" --zeek "$tmp/$n.log" \
 		--alerts "$tmp/$n.alerts" "$@" 2>"$tmp/$n.err"
 	echo "exit $?" >"$tmp/$n.rc"
 	sort -o "$tmp/$n.json" "$tmp/$n.json"
@@ -61,6 +62,16 @@ done < <(find "$root/tests/data" -name '*.pcap' | sort)
 
 if "$gen" --sessions 50000 --flood 20000 --scan 2000 "$tmp/gen.pcap" >/dev/null 2>&1; then
 	check "$tmp/gen.pcap"
+	# Without detection: -j 3, the reader doing a share of its own.
+	TCPGUARD_READER_WORKS=1 "$bin" analyze -q -j 3 --no-detect "$tmp/gen.pcap" \
+		--json "$tmp/nd.json" >/dev/null 2>&1
+	sort -o "$tmp/nd.json" "$tmp/nd.json"
+	if cmp -s "$tmp/1.json" "$tmp/nd.json"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL gen.pcap -j 3 --no-detect, reader working: JSON differs"
+	fi
 	# The measuring pass reads only the stretches of the file the alerts'
 	# times touch (an index noted on the first reading); the plain walk
 	# over every frame must measure the same.
