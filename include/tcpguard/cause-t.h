@@ -117,6 +117,7 @@ struct tg_dir_rare {
 struct tg_rare {
 	struct tg_dir_rare d[2];
 	struct tg_rst_photo r;          /* valid with TG_EV_HAVE_RST */
+	uint32_t owner;                 /* the flow table's: its session, index + 1 */
 };
 
 /* Evidence every packet updates; it lives in the session record. */

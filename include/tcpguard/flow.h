@@ -38,6 +38,7 @@ struct tg_flow_table {
 	uint32_t rare_used;
 	uint32_t rare_high;     /* side entries ever handed out */
 	uint32_t rare_free;     /* recycled side entries, chained by their first word */
+	uint32_t rare_hand;     /* where the next look for a pool victim starts */
 	struct tg_flow_list list[TG_TIMER__COUNT];
 };
 
@@ -164,6 +165,13 @@ static inline bool tg_flow_rare_full(const struct tg_flow_table *t)
 {
 	return t->rare_used == t->rare_cap;
 }
+
+/* The session to end when the side pool is full, one that holds an entry:
+ * the oldest lingering (tcp-time-wait) session among the first 64 of
+ * that list that hold one; failing that, the least recently active holder
+ * among 64 entries from a hand that moves on each time. NULL only when no
+ * session holds an entry. */
+struct tg_session *tg_flow_rare_victim(struct tg_flow_table *t);
 
 /* Oldest session of list @timer, or NULL. */
 struct tg_session *tg_flow_oldest(const struct tg_flow_table *t,

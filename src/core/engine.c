@@ -14,8 +14,9 @@
  * one (SYN only, then SYN-ACK seen), then half-closed, and only then the
  * least recently active established session. Each eviction of a session
  * that had not ended is counted. The side pool (flow.h) running out is
- * pressure too: before a packet, the same rule ends sessions until an
- * entry is free, so tracking always finds one.
+ * pressure too: before a packet, when no entry is free, one session that
+ * holds an entry ends (a lingering one first), so tracking always finds
+ * one.
  *
  * No I/O, no clock, no allocation after tg_engine_new.
  */
@@ -31,7 +32,7 @@
 #include "tcpguard/tcp.h"
 
 _Static_assert(sizeof(struct tg_session) == 224, "session record over budget");
-_Static_assert(sizeof(struct tg_rare) <= 100, "side-pool entry over budget");
+_Static_assert(sizeof(struct tg_rare) <= 104, "side-pool entry over budget");
 
 const char *const tg_conn_state_str[TG_CS__COUNT] = {
 	"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0",
@@ -285,13 +286,22 @@ static void evict_one(struct tg_engine *e)
 	}
 }
 
-/* The side pool is empty: sessions end by the eviction rule until one
- * gives its entry back (every entry belongs to a session in the table). */
+/* The side pool is empty: one session that holds an entry ends (see
+ * tg_flow_rare_victim), a lingering one with its own reason, any other
+ * as evicted. */
 static void free_rare(struct tg_engine *e)
 {
+	struct tg_session *s = tg_flow_rare_victim(&e->ft);
+
 	e->st.rare_full++;
-	while (tg_flow_rare_full(&e->ft) && e->ft.used)
-		evict_one(e);
+	if (!s)
+		return;
+	if (s->timer == TG_TIMER_TIME_WAIT) {
+		end_session(e, s, tg_tcp_end_reason(s, true));
+	} else {
+		e->st.evicted++;
+		end_session(e, s, TG_END_EVICTED);
+	}
 }
 
 static inline bool server_port(const struct tg_engine *e, uint16_t p)

@@ -198,14 +198,46 @@ struct tg_rare *tg_flow_rare_get(struct tg_flow_table *t, struct tg_session *s)
 		return NULL;
 	}
 	memset(r, 0, sizeof(*r));
+	r->owner = (uint32_t)(s - t->s) + 1;
 	t->rare_used++;
 	return r;
+}
+
+#define RARE_LOOK 64
+
+struct tg_session *tg_flow_rare_victim(struct tg_flow_table *t)
+{
+	struct tg_session *best = NULL;
+	uint32_t i = t->list[TG_TIMER_TIME_WAIT].head;
+
+	/* Lingering sessions are done: the oldest that holds an entry. */
+	for (unsigned k = 0; i && k < RARE_LOOK; k++) {
+		struct tg_session *s = &t->s[i - 1];
+
+		if (s->rare)
+			return s;
+		i = s->lnext;
+	}
+	/* Else a sample of the holders: the least recently active. */
+	for (unsigned k = 0; k < RARE_LOOK && t->rare_high; k++) {
+		const struct tg_rare *x = &t->rare[t->rare_hand];
+
+		t->rare_hand = (t->rare_hand + 1) % t->rare_high;
+		if (x->owner) {
+			struct tg_session *s = &t->s[x->owner - 1];
+
+			if (!best || s->last_ns < best->last_ns)
+				best = s;
+		}
+	}
+	return best;
 }
 
 static void rare_put(struct tg_flow_table *t, struct tg_session *s)
 {
 	if (!s->rare)
 		return;
+	t->rare[s->rare - 1].owner = 0;
 	memcpy(&t->rare[s->rare - 1], &t->rare_free, sizeof(t->rare_free));
 	t->rare_free = s->rare;
 	s->rare = 0;

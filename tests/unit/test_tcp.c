@@ -686,6 +686,57 @@ static void test_side_pool_full(void **state)
 	tg_engine_free(e);
 }
 
+/* The pool runs dry while no lingering session holds an entry: the
+ * half-open sessions (which hold none) are left alone and the least
+ * recently active holder among those sampled is evicted, one at a time.
+ * The engine keeps an entry free before each packet, so the packet after
+ * the one that filled the pool ends a holder. */
+static void test_side_pool_full_live(void **state)
+{
+	struct h_ended o;
+	struct tg_engine *e = h_engine(&o, 400);
+	const struct tg_stats *st = tg_engine_stats(e);
+	struct h_conv c;
+	struct tg_pkt p;
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {         /* 100 holders fill the pool */
+		c = h_conv((uint16_t)(5000 + i), 80);
+		h_handshake(e, &c, 10 * i, CI, SI);
+		p = h_pkt(&c, H_S2C, 10 * i + 1, H_A, SI + 1, CI + 1, 0);
+		p.win = 0;
+		tg_engine_feed_pkt(e, &p);
+	}
+	assert_int_equal(st->rare_full, 0);
+	for (int i = 0; i < 200; i++) {         /* half-open, no entries */
+		c = h_conv((uint16_t)(6000 + i), 81);
+		h_tx(e, &c, H_C2S, 1000 + i, H_S, CI, 0, 0);
+	}
+	assert_int_equal(st->rare_full, 1);
+	assert_int_equal(st->evicted, 1);
+	assert_int_equal(o.n, 1);
+	assert_int_equal(o.s[0].end, TG_END_EVICTED);
+	assert_int_equal(o.s[0].orig_p, 5000);  /* the least recently active */
+	assert_int_equal(o.ev[0].d[1].zw_episodes, 1);
+	assert_int_equal(st->active, 299);
+
+	c = h_conv(7000, 80);                   /* takes the free entry */
+	h_handshake(e, &c, 1300, CI, SI);
+	p = h_pkt(&c, H_S2C, 1301, H_A, SI + 1, CI + 1, 0);
+	p.win = 0;
+	tg_engine_feed_pkt(e, &p);
+	h_tx(e, &c, H_C2S, 1302, H_A, CI + 1, SI + 1, 0);
+	assert_int_equal(st->rare_full, 2);
+	assert_int_equal(o.n, 2);
+	assert_int_equal(o.s[1].orig_p, 5001);
+	assert_int_equal(st->active, 299);
+	tg_engine_finish(e);
+	/* No half-open session was among the evicted. */
+	assert_int_equal(st->ended[TG_END_EVICTED], 2);
+	assert_int_equal(st->conn_state[TG_CS_S0], 200);
+	tg_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_table_full_evicts_half_open_first),
 		cmocka_unit_test(test_table_full_closed_then_idle_established),
 		cmocka_unit_test(test_side_pool_full),
+		cmocka_unit_test(test_side_pool_full_live),
 		cmocka_unit_test(test_strings_tables),
 	};
 
