@@ -981,6 +981,12 @@ static void slot_publish(struct worker *w, bool force)
 		evc_notify(&r->filled);
 }
 
+/* Whether the reader runs @w's batches itself (p->inline0, worker 0). */
+static inline bool runs_inline(const struct par *p, const struct worker *w)
+{
+	return p->inline0 && w == &p->w[0];
+}
+
 /* The reader's own batch for worker 0 (p->inline0), in the first slot of
  * its unused ring: run when it is full, before a tick, at the end. */
 static void inline_run(struct worker *w)
@@ -1001,7 +1007,7 @@ static void inline_run(struct worker *w)
 static int add_frame(struct par *p, struct worker *w, const struct tg_frame *f,
 		     bool copy)
 {
-	bool here = p->inline0 && w == &p->w[0];
+	bool here = runs_inline(p, w);
 	struct slot *s = here ? &w->ring.s[0] : slot_open(p, w);
 	struct tg_frame_in *in;
 
@@ -1045,7 +1051,7 @@ static void send_ctl(struct par *p, struct worker *w, enum slot_type t,
 {
 	struct slot *s;
 
-	if (p->inline0 && w == &p->w[0]) {
+	if (runs_inline(p, w)) {
 		inline_run(w);
 		w->ring.s[0].type = (uint8_t)t;
 		w->ring.s[0].tick_ns = ts;
@@ -1069,7 +1075,7 @@ static void drain(struct par *p)
 
 		if (!w)
 			continue;
-		if (p->inline0 && w == &p->w[0]) {
+		if (runs_inline(p, w)) {
 			inline_run(w);
 			continue;
 		}

@@ -5,10 +5,10 @@
  * only as entries are first used), a side pool a quarter its size for the
  * part of a session few sessions need (struct tg_rare, taken on first
  * need), a power-of-two bucket array of chain heads, and five intrusive
- * doubly linked lists, one per timer class,
- * kept in order of last activity: a packet moves its session to the tail
- * of its class, so the head of each list is always the next to expire
- * and the first candidate for eviction. Lookup, insert, touch and remove are O(1); nothing here
+ * doubly linked lists, one per timer class, kept in order of last
+ * activity: a packet moves its session to the tail of its class, so the
+ * head of each list is always the next to expire and the first candidate
+ * for eviction. Lookup, insert, touch and remove are O(1); nothing here
  * allocates after tg_flow_init.
  *
  * The hash is symmetric (the sum of one mix per endpoint), so both
@@ -164,6 +164,11 @@ struct tg_session *tg_flow_lookup_h(const struct tg_flow_table *t,
 	return NULL;
 }
 
+static inline uint32_t idx1(const struct tg_flow_table *t, const struct tg_session *s)
+{
+	return (uint32_t)(s - t->s) + 1;
+}
+
 struct tg_session *tg_flow_alloc(struct tg_flow_table *t)
 {
 	struct tg_session *s;
@@ -183,10 +188,10 @@ struct tg_session *tg_flow_alloc(struct tg_flow_table *t)
 
 struct tg_rare *tg_flow_rare_get(struct tg_flow_table *t, struct tg_session *s)
 {
-	struct tg_rare *r;
+	struct tg_rare *r = tg_flow_rare(t, s);
 
-	if (s->rare)
-		return &t->rare[s->rare - 1];
+	if (r)
+		return r;
 	if (t->rare_free) {
 		s->rare = t->rare_free;
 		r = &t->rare[s->rare - 1];
@@ -198,7 +203,7 @@ struct tg_rare *tg_flow_rare_get(struct tg_flow_table *t, struct tg_session *s)
 		return NULL;
 	}
 	memset(r, 0, sizeof(*r));
-	r->owner = (uint32_t)(s - t->s) + 1;
+	r->owner = idx1(t, s);
 	t->rare_used++;
 	return r;
 }
@@ -242,11 +247,6 @@ static void rare_put(struct tg_flow_table *t, struct tg_session *s)
 	t->rare_free = s->rare;
 	s->rare = 0;
 	t->rare_used--;
-}
-
-static inline uint32_t idx1(const struct tg_flow_table *t, const struct tg_session *s)
-{
-	return (uint32_t)(s - t->s) + 1;
 }
 
 static void list_unlink(struct tg_flow_table *t, struct tg_session *s)
