@@ -6,11 +6,13 @@
 # any) and for a generated capture of 50,000 sessions with a SYN flood and
 # a scan (bench/gen.c), the sorted JSON lines, the sorted conn.log rows and
 # the sorted alert lines of -j 2 and -j 4 must equal those of -j 1 byte
-# for byte. A capture then counts once per N. -j 2 runs detection inside
-# the detection thread's engine, -j 4 hands it to a detector thread of
-# its own (TCPGUARD_DETECT_THREAD); -j 2 has the reader do worker 0's
-# share itself, -j 4 gives every worker a thread (TCPGUARD_READER_WORKS),
-# so all ways are checked on any machine.
+# for byte. -j 2 runs detection inside the detection thread's engine, -j 4
+# hands it to a detector thread of its own (TCPGUARD_DETECT_THREAD); -j 2
+# has the reader do worker 0's share itself, -j 4 gives every worker a
+# thread (TCPGUARD_READER_WORKS). The third way, -j 2 as two threads (one
+# tracking, one detecting and writing: TCPGUARD_PIPELINE), must write
+# exactly what -j 1 writes, in the same order, and the same summary. A
+# capture counts once per way, so all ways are checked on any machine.
 #
 #   tests/parallel.sh TCPGUARD GEN
 set -u
@@ -22,17 +24,28 @@ trap 'rm -rf "$tmp"' EXIT
 
 pass=0 fail=0
 
-# outputs N CAPTURE ARGS...: sorted JSON, conn.log rows and alerts in $tmp/N.*
+# outputs WAY CAPTURE ARGS...: JSON, conn.log rows and alerts in $tmp/WAY.*
+# (sorted, except for the two-thread way p), the summary in $tmp/WAY.out
 outputs() {
-	local n=$1 cap=$2 split=0 works=1
+	local way=$1 cap=$2 n=$1 split=0 works=1 pipe=0
 	shift 2
-	[ "$n" -ge 4 ] && split=1 works=0
-	TCPGUARD_DETECT_THREAD=$split TCPGUARD_READER_WORKS=$works "$bin" analyze -q -j "$n" "$cap" --json "$tmp/$n.json" --zeek "$tmp/$n.log" \
-		--alerts "$tmp/$n.alerts" "$@" 2>"$tmp/$n.err"
-	echo "exit $?" >"$tmp/$n.rc"
-	sort -o "$tmp/$n.json" "$tmp/$n.json"
-	grep -v '^#' "$tmp/$n.log" | sort >"$tmp/$n.rows"
-	sort -o "$tmp/$n.alerts" "$tmp/$n.alerts"
+	case $way in
+	4) split=1 works=0 ;;
+	p) n=2 pipe=1 ;;
+	esac
+	TCPGUARD_PIPELINE=$pipe TCPGUARD_DETECT_THREAD=$split TCPGUARD_READER_WORKS=$works \
+		"$bin" analyze -j "$n" "$cap" --json "$tmp/$way.json" --zeek "$tmp/$way.log" \
+		--alerts "$tmp/$way.alerts" "$@" >"$tmp/$way.out" 2>"$tmp/$way.err"
+	echo "exit $?" >"$tmp/$way.rc"
+	grep -v '^#' "$tmp/$way.log" >"$tmp/$way.rows"
+	if [ "$way" = 1 ]; then
+		for k in json rows alerts; do cp "$tmp/1.$k" "$tmp/1u.$k"; done
+		cp "$tmp/1.rc" "$tmp/1u.rc"
+	fi
+	[ "$way" = p ] && return
+	sort -o "$tmp/$way.json" "$tmp/$way.json"
+	sort -o "$tmp/$way.rows" "$tmp/$way.rows"
+	sort -o "$tmp/$way.alerts" "$tmp/$way.alerts"
 }
 
 check() {
@@ -41,17 +54,21 @@ check() {
 		read -r -a args <"${cap%.pcap}.args"
 	fi
 	outputs 1 "$cap" "${args[@]}"
-	for n in 2 4; do
-		outputs "$n" "$cap" "${args[@]}"
-		local bad=
+	for way in 2 4 p; do
+		local ref=1 bad=
+		outputs "$way" "$cap" "${args[@]}"
+		[ "$way" = p ] && ref=1u
 		for k in rc json rows alerts; do
-			cmp -s "$tmp/1.$k" "$tmp/$n.$k" || bad="$bad $k"
+			cmp -s "$tmp/$ref.$k" "$tmp/$way.$k" || bad="$bad $k"
 		done
+		if [ "$way" = p ] && ! cmp -s "$tmp/1.out" "$tmp/p.out"; then
+			bad="$bad summary"
+		fi
 		if [ -z "$bad" ] && [ -s "$tmp/1.json" ]; then
 			pass=$((pass + 1))
 		else
 			fail=$((fail + 1))
-			echo "FAIL ${cap#"$root"/} -j $n:${bad:- no sessions}"
+			echo "FAIL ${cap#"$root"/} -j ${way/p/2 as two threads}:${bad:- no sessions}"
 		fi
 	done
 }

@@ -66,6 +66,11 @@ struct tg_engine_cfg {
 	struct tg_detect_cfg detect;
 	tg_alert_cb on_alert;
 	tg_packet_cb on_packet;           /* optional */
+	/* Detection is configured (detect) but the caller runs it on what
+	 * on_packet and on_end hand over: the engine keeps no detector of
+	 * its own, and max_memory still leaves room for one, so the table
+	 * is the one the engine would have with its detector. */
+	bool detect_elsewhere;
 	/* Track sessions only: no reset evidence, every cause "unknown"
 	 * (for an engine whose sessions feed a detector and nothing else). */
 	bool no_evidence;

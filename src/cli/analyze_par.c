@@ -55,6 +55,7 @@
 
 #include "analyze_par.h"
 #include "common.h"
+#include "handoff.h"
 #include "tcpguard/decode.h"
 #include "tcpguard/detect.h"
 #include "tcpguard/engine.h"
@@ -68,76 +69,6 @@
 #define SPIN 256
 #define NOTIFY_EVERY 8                  /* slots between wake-ups of a consumer */
 _Static_assert(RING_SLOTS % NOTIFY_EVERY == 0, "wake-ups must divide the ring");
-
-/* ---- waiting: an event count over a futex ------------------------------ */
-
-struct evc {
-	_Atomic uint32_t seq;
-	_Atomic uint32_t waiters;
-};
-
-/* After publishing a change: wakes the waiters, if any. The fence pairs
- * with the one in evc_prepare: either the waiter sees the change when it
- * checks again, or this sees the waiter. */
-static void evc_notify(struct evc *e)
-{
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&e->waiters, memory_order_relaxed)) {
-		atomic_fetch_add(&e->seq, 1);
-		syscall(SYS_futex, &e->seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-	}
-}
-
-/* Announces a waiter; the caller then checks its condition once more and
- * calls evc_sleep with the value returned (or evc_cancel). */
-static uint32_t evc_prepare(struct evc *e)
-{
-	uint32_t seq = atomic_load(&e->seq);
-
-	atomic_fetch_add(&e->waiters, 1);
-	atomic_thread_fence(memory_order_seq_cst);
-	return seq;
-}
-
-static void evc_sleep(struct evc *e, uint32_t seq)
-{
-	syscall(SYS_futex, &e->seq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
-	atomic_fetch_sub(&e->waiters, 1);
-}
-
-static void evc_cancel(struct evc *e)
-{
-	atomic_fetch_sub(&e->waiters, 1);
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
-/* Waits until @ready(@arg): spins SPIN times, then sleeps on @e between
- * checks (whoever makes @ready true notifies @e). */
-static void evc_wait(struct evc *e, bool (*ready)(void *), void *arg)
-{
-	for (int spins = 0;; spins++) {
-		uint32_t seq;
-
-		if (ready(arg))
-			return;
-		if (spins < SPIN) {
-			cpu_relax();
-			continue;
-		}
-		seq = evc_prepare(e);
-		if (ready(arg)) {
-			evc_cancel(e);
-			return;
-		}
-		evc_sleep(e, seq);
-	}
-}
 
 /* ---- reader -> worker rings --------------------------------------------- */
 
@@ -157,8 +88,8 @@ struct slot {
 struct ring {
 	_Alignas(64) _Atomic uint32_t head;   /* written by the reader */
 	_Alignas(64) _Atomic uint32_t tail;   /* written by the consumer */
-	_Alignas(64) struct evc filled;       /* head moved */
-	struct evc drained;                   /* tail moved */
+	_Alignas(64) struct tg_evc filled;       /* head moved */
+	struct tg_evc drained;                   /* tail moved */
 	bool open;                            /* reader: slot at head being filled */
 	struct slot s[RING_SLOTS];
 };
@@ -190,7 +121,7 @@ struct worker {
 	struct ring ring;
 	unsigned id;
 	bool detect;                    /* the detection thread */
-	struct detector *dt;            /* its detector thread's queue */
+	struct tg_handoff *dt;          /* its detector thread */
 	struct tg_engine *e;
 	struct tg_engine_cfg cfg;
 	pthread_t th;
@@ -231,7 +162,7 @@ struct par {
 	unsigned n;
 	struct worker *w;               /* n workers */
 	struct worker *det;             /* NULL: detection off */
-	struct detector *dt;            /* with det: runs the detector */
+	struct tg_handoff *dt;          /* with det: runs the detector */
 	uint64_t next_tick;
 	bool ticking;
 	/* The reader works as worker 0 itself (no thread, no ring: its
@@ -361,237 +292,6 @@ static void on_end(void *ctx, const struct tg_session *s,
 	q->pos = (q->pos + 7) & ~(size_t)7;
 }
 
-/* ---- tracker -> detector event queue ------------------------------------ */
-
-/* The detection thread's engine tracks every packet with its own
- * detector off; what its detector would have been called with goes, in
- * the same order, through this byte ring to the detector thread, so the
- * two halves of -j 1's detection work run side by side and the alerts
- * stay those of -j 1. Records are 8-byte aligned: a header, then the
- * body of its type. The producer publishes after each batch. */
-
-#define EVQ_BYTES (8u << 20)
-
-enum ev_type { EV_PKT = 1, EV_END, EV_ADV, EV_FIN, EV_WRAP };
-
-struct ev_hdr {
-	uint32_t type;
-	uint32_t len;                   /* whole record, header included */
-};
-
-/* What tg_detect_packet reads of a packet's session (detect.c: packet,
- * on_synack); the equivalence test of -j N against -j 1 on the attack
- * captures guards this list. */
-struct ev_view {
-	uint64_t first_ns;
-	uint64_t ip_bytes[2];
-	uint32_t pkts[2];
-	uint8_t hist_seen[2];
-	uint8_t flags_seen[2];
-	uint8_t hist_len;
-	uint8_t from_orig;
-	uint8_t created;
-	char hist[TG_HIST_MAX];
-};
-
-struct ev_pkt {
-	struct tg_pkt p;
-	struct ev_view v;
-};
-
-struct evq {
-	uint8_t *buf;
-	_Alignas(64) _Atomic uint64_t head;   /* bytes published */
-	_Alignas(64) _Atomic uint64_t tail;   /* bytes consumed */
-	_Alignas(64) struct evc filled;
-	struct evc drained;
-	uint64_t wpos;                        /* producer: bytes written */
-	uint64_t tail_seen;                   /* producer: tail as last read */
-	size_t need;                          /* producer: bytes it waits for */
-	uint64_t rtail;                       /* consumer: bytes it has read */
-};
-
-static inline size_t ev_size(size_t body)
-{
-	return (sizeof(struct ev_hdr) + body + 7) & ~(size_t)7;
-}
-
-static void evq_publish(struct evq *q)
-{
-	atomic_store_explicit(&q->head, q->wpos, memory_order_release);
-	evc_notify(&q->filled);
-}
-
-/* The producer's wait: room for q->need more bytes (reads the tail). */
-static bool evq_has_room(void *arg)
-{
-	struct evq *q = arg;
-
-	q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
-	return q->wpos + q->need - q->tail_seen <= EVQ_BYTES;
-}
-
-/* Room for a record of @len bytes at the write position (wrapping with a
- * filler record at the end of the ring), waiting for the consumer while
- * the ring is full. */
-static uint8_t *evq_reserve(struct evq *q, size_t len)
-{
-	for (;;) {
-		size_t at = (size_t)(q->wpos % EVQ_BYTES);
-		size_t need = len;
-
-		if (at + len > EVQ_BYTES)
-			need = EVQ_BYTES - at + len;
-		if (q->wpos + need - q->tail_seen <= EVQ_BYTES) {
-			if (need != len) {
-				struct ev_hdr h = { EV_WRAP, (uint32_t)(EVQ_BYTES - at) };
-
-				memcpy(q->buf + at, &h, sizeof(h));
-				q->wpos += EVQ_BYTES - at;
-				at = 0;
-			}
-			return q->buf + at;
-		}
-		q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
-		if (q->wpos + need - q->tail_seen <= EVQ_BYTES)
-			continue;
-		/* Full: let the consumer see everything, then wait. */
-		evq_publish(q);
-		q->need = need;
-		evc_wait(&q->drained, evq_has_room, q);
-	}
-}
-
-static void evq_commit(struct evq *q, uint8_t *rec, enum ev_type type, size_t len)
-{
-	struct ev_hdr h = { (uint32_t)type, (uint32_t)len };
-
-	memcpy(rec, &h, sizeof(h));
-	q->wpos += len;
-}
-
-static void evq_put(struct evq *q, enum ev_type type, const void *body, size_t n)
-{
-	size_t len = ev_size(n);
-	uint8_t *rec = evq_reserve(q, len);
-
-	if (n)
-		memcpy(rec + sizeof(struct ev_hdr), body, n);
-	evq_commit(q, rec, type, len);
-}
-
-/* Engine callbacks of the detection thread's tracker. */
-static void ev_on_packet(void *ctx, const struct tg_pkt *p, const struct tg_session *s,
-			 bool from_orig, bool created)
-{
-	struct evq *q = ctx;
-	size_t len = ev_size(sizeof(struct ev_pkt));
-	uint8_t *rec = evq_reserve(q, len);
-	struct ev_pkt *e = (struct ev_pkt *)(rec + sizeof(struct ev_hdr));
-
-	e->p = *p;
-	e->p.payload = NULL;            /* the detector reads no payload */
-	e->p.payload_cap = 0;
-	e->v.first_ns = s->first_ns;
-	for (int i = 0; i < 2; i++) {
-		e->v.ip_bytes[i] = tg_dir_ip_bytes(&s->d[i]);
-		e->v.pkts[i] = s->d[i].pkts;
-		e->v.hist_seen[i] = s->d[i].hist_seen;
-		e->v.flags_seen[i] = s->d[i].flags_seen;
-	}
-	e->v.hist_len = s->hist_len;
-	e->v.from_orig = from_orig;
-	e->v.created = created;
-	memcpy(e->v.hist, s->hist, TG_HIST_MAX);
-	evq_commit(q, rec, EV_PKT, len);
-}
-
-static void ev_on_end(void *ctx, const struct tg_session *s,
-		      const struct tg_evidence *ev, const struct tg_cause_info *c)
-{
-	(void)ev;
-	(void)c;
-	evq_put(ctx, EV_END, s, sizeof(*s));
-}
-
-struct detector {
-	struct evq q;
-	struct tg_detect *d;
-	pthread_t th;
-	bool started;
-};
-
-/* The consumer's wait: something published beyond what it has read. */
-static bool evq_has_events(void *arg)
-{
-	struct evq *q = arg;
-
-	return atomic_load_explicit(&q->head, memory_order_acquire) != q->rtail;
-}
-
-/* The detector thread: replays the tracker's calls on its own detector. */
-static void *detector_main(void *arg)
-{
-	struct detector *dt = arg;
-	struct evq *q = &dt->q;
-	uint64_t tail = 0;
-	struct tg_session s;
-
-	for (;;) {
-		uint64_t head;
-
-		q->rtail = tail;
-		evc_wait(&q->filled, evq_has_events, q);
-		head = atomic_load_explicit(&q->head, memory_order_acquire);
-		while (tail != head) {
-			const uint8_t *rec = q->buf + tail % EVQ_BYTES;
-			struct ev_hdr h;
-
-			memcpy(&h, rec, sizeof(h));
-			rec += sizeof(h);
-			switch (h.type) {
-			case EV_PKT: {
-				const struct ev_pkt *e = (const void *)rec;
-
-				memset(&s, 0, sizeof(s));
-				s.first_ns = e->v.first_ns;
-				for (int i = 0; i < 2; i++) {
-					s.d[i].ip_bytes_lo = (uint32_t)e->v.ip_bytes[i];
-					s.d[i].ip_bytes_hi = (uint32_t)(e->v.ip_bytes[i] >> 32);
-					s.d[i].pkts = e->v.pkts[i];
-					s.d[i].hist_seen = e->v.hist_seen[i];
-					s.d[i].flags_seen = e->v.flags_seen[i];
-				}
-				s.hist_len = e->v.hist_len;
-				memcpy(s.hist, e->v.hist, TG_HIST_MAX);
-				tg_detect_packet(dt->d, &e->p, &s, e->v.from_orig, e->v.created);
-				break;
-			}
-			case EV_END:
-				memcpy(&s, rec, sizeof(s));
-				tg_detect_session_end(dt->d, &s);
-				break;
-			case EV_ADV: {
-				uint64_t now;
-
-				memcpy(&now, rec, 8);
-				tg_detect_advance(dt->d, now);
-				break;
-			}
-			case EV_FIN:
-				atomic_store_explicit(&q->tail, tail + h.len, memory_order_release);
-				evc_notify(&q->drained);
-				return NULL;
-			default:        /* EV_WRAP */
-				break;
-			}
-			tail += h.len;
-		}
-		atomic_store_explicit(&q->tail, tail, memory_order_release);
-		evc_notify(&q->drained);
-	}
-}
-
 /* ---- workers ------------------------------------------------------------ */
 
 static void worker_commit(struct worker *w)
@@ -628,26 +328,15 @@ static bool worker_slot(struct worker *w, const struct slot *sl)
 			w->key = sl->tick_ns;
 		atomic_store_explicit(&w->wm, w->key, memory_order_release);
 		tg_engine_advance(w->e, sl->tick_ns);
-		if (w->dt) {
-			uint64_t now = tg_engine_now(w->e);
-
-			evq_put(&w->dt->q, EV_ADV, &now, sizeof(now));
-		}
+		if (w->dt)
+			tg_handoff_advance(w->dt, tg_engine_now(w->e));
 		break;
 	default:
 		w->key = KEY_FINISH;
 		atomic_store_explicit(&w->wm, w->key, memory_order_release);
 		tg_engine_finish(w->e);
-		if (w->dt)
-			evq_put(&w->dt->q, EV_FIN, NULL, 0);
 		break;
 	}
-	/* The detector is woken for a good share of the ring at a time, not
-	 * per batch; the finish publishes the rest. */
-	if (w->dt && (fin || w->dt->q.wpos -
-		      atomic_load_explicit(&w->dt->q.head, memory_order_relaxed) >=
-		      EVQ_BYTES / 8))
-		evq_publish(&w->dt->q);
 	worker_commit(w);
 	if (fin)
 		atomic_store_explicit(&w->wm, UINT64_MAX, memory_order_release);
@@ -663,14 +352,14 @@ static void *worker_main(void *arg)
 	for (;;) {
 		bool fin;
 
-		evc_wait(&r->filled, ring_has_slot, r);
+		tg_evc_wait(&r->filled, ring_has_slot, r);
 		fin = worker_slot(w, &r->s[tail % RING_SLOTS]);
 		atomic_store_explicit(&r->tail, ++tail, memory_order_release);
 		/* A reader waiting for room is woken a quarter ring at a time
 		 * (or when the ring is empty), not for every batch. */
 		if (tail % (RING_SLOTS / 4) == 0 ||
 		    tail == atomic_load_explicit(&r->head, memory_order_acquire))
-			evc_notify(&r->drained);
+			tg_evc_notify(&r->drained);
 		if (fin)
 			return NULL;
 	}
@@ -928,14 +617,14 @@ static bool ring_wait(struct par *p, struct ring *r, uint32_t upto)
 		if ((int32_t)(atomic_load_explicit(&r->tail, memory_order_acquire) - upto) >= 0)
 			return true;
 		if (!merge(p))
-			cpu_relax();
+			tg_cpu_relax();
 	}
-	seq = evc_prepare(&r->drained);
+	seq = tg_evc_prepare(&r->drained);
 	if ((int32_t)(atomic_load_explicit(&r->tail, memory_order_acquire) - upto) >= 0) {
-		evc_cancel(&r->drained);
+		tg_evc_cancel(&r->drained);
 		return true;
 	}
-	evc_sleep(&r->drained, seq);
+	tg_evc_sleep(&r->drained, seq);
 	return false;
 }
 
@@ -978,7 +667,7 @@ static void slot_publish(struct worker *w, bool force)
 		atomic_store_explicit(&r->head, ++head, memory_order_release);
 	}
 	if (force || head % NOTIFY_EVERY == 0)
-		evc_notify(&r->filled);
+		tg_evc_notify(&r->filled);
 }
 
 /* Whether the reader runs @w's batches itself (p->inline0, worker 0). */
@@ -1269,7 +958,6 @@ static int det_init(struct par *p)
 	const struct tg_engine_cfg *cfg = p->r->cfg;
 	struct worker *w = calloc(1, sizeof(*w));
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	struct detector *dt;
 
 	if (!(p->det = w))
 		return -ENOMEM;
@@ -1284,28 +972,14 @@ static int det_init(struct par *p)
 			"workers, detection) and %ld are online: expect no gain over -j 1; "
 			"--no-detect scales\n", p->n, p->n + 2, cpus);
 	if (p->split) {
-		if (!(p->dt = dt = calloc(1, sizeof(*dt))) || !(dt->q.buf = malloc(EVQ_BYTES)) ||
-		    !(dt->d = tg_detect_new(&cfg->detect, cfg->on_alert, cfg->cb_ctx)))
+		if (!(p->dt = tg_handoff_new(&cfg->detect, cfg->on_alert, NULL, cfg->cb_ctx)))
 			return -ENOMEM;
-		w->dt = dt;
-		w->cfg.detect.enabled = false;
-		w->cfg.on_alert = NULL;
-		w->cfg.on_end = ev_on_end;
-		w->cfg.on_packet = ev_on_packet;
+		w->dt = p->dt;
+		tg_handoff_hook(p->dt, &w->cfg);
 		w->cfg.no_evidence = true;
-		w->cfg.cb_ctx = &dt->q;
 	}
 	w->e = tg_engine_new(&w->cfg);
 	return w->e ? 0 : -ENOMEM;
-}
-
-static void detector_free(struct detector *dt)
-{
-	if (!dt)
-		return;
-	tg_detect_free(dt->d);
-	free(dt->q.buf);
-	free(dt);
 }
 
 static int finish_outputs(struct par *p, int report, int status)
@@ -1341,6 +1015,14 @@ static bool env_choice(const char *name, bool dflt)
 	const char *v = getenv(name);
 
 	return v && (*v == '0' || *v == '1') ? *v == '1' : dflt;
+}
+
+bool tg_cli_par_pipelined(const struct tg_engine_cfg *cfg, unsigned jobs)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return env_choice("TCPGUARD_PIPELINE",
+			  cfg->detect.enabled && cpus > 0 && cpus < (long)jobs + 2);
 }
 
 /* Which threads get a core: reader, workers, the detection thread, and a
@@ -1412,9 +1094,7 @@ int tg_cli_analyze_par(const struct tg_par_run *r)
 		    pthread_create(&p.w[started].th, NULL, worker_main, &p.w[started]))
 			break;
 	if (started == p.n && p.det) {
-		if (p.dt)
-			p.dt->started = !pthread_create(&p.dt->th, NULL, detector_main, p.dt);
-		det_started = (!p.dt || p.dt->started) &&
+		det_started = (!p.dt || !tg_handoff_start(p.dt)) &&
 			      !pthread_create(&p.det->th, NULL, worker_main, p.det);
 	}
 	if (started < p.n || (p.det && !det_started)) {
@@ -1446,16 +1126,14 @@ int tg_cli_analyze_par(const struct tg_par_run *r)
 		pthread_join(p.w[j].th, NULL);
 	if (det_started)
 		pthread_join(p.det->th, NULL);
-	else if (p.dt && p.dt->started)
-		evq_put(&p.dt->q, EV_FIN, NULL, 0), evq_publish(&p.dt->q);
-	if (p.dt && p.dt->started)
-		pthread_join(p.dt->th, NULL);
+	if (p.dt)
+		tg_handoff_finish(p.dt);
 	if (!opened)
 		goto out;
 	if (*r->stop)
 		fputs("tcpguard: interrupted: writing every session seen so far\n", stderr);
 	if (p.det)
-		tg_cli_detect_finish_det(r->det, p.dt ? p.dt->d : tg_engine_detect(p.det->e),
+		tg_cli_detect_finish_det(r->det, p.dt ? tg_handoff_detect(p.dt) : tg_engine_detect(p.det->e),
 					 r->cfg, r->files, r->nfiles, r->filter);
 	status = finish_outputs(&p, report, status);
 out:
@@ -1463,7 +1141,7 @@ out:
 		worker_free(&p.w[j]);
 	worker_free(p.det);
 	free(p.det);
-	detector_free(p.dt);
+	tg_handoff_free(p.dt);
 	free(p.w);
 	return status;
 }

@@ -8,6 +8,7 @@
 #define TG_CLI_ANALYZE_PAR_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include "analyze_detect.h"
 #include "tcpguard/engine-t.h"
@@ -28,6 +29,13 @@ struct tg_par_run {
 	int want_progress;
 	volatile sig_atomic_t *stop;    /* set by SIGINT/SIGTERM */
 };
+
+/* Whether analyze -j @jobs runs as two threads instead (cmd_analyze.c,
+ * handoff.h): one reads and tracks as -j 1 does, the other detects and
+ * writes the sessions. Chosen when detection is on and the CPUs are too
+ * few for the reader, @jobs workers and the detection thread; the
+ * environment's TCPGUARD_PIPELINE=0|1 decides otherwise. */
+bool tg_cli_par_pipelined(const struct tg_engine_cfg *cfg, unsigned jobs);
 
 /* Reads @r->files through @r->jobs workers and writes every session to
  * the caller's sinks, the alerts and the summary, as analyze does with

@@ -25,6 +25,7 @@
 #include "analyze_detect.h"
 #include "analyze_par.h"
 #include "common.h"
+#include "handoff.h"
 #include "tcpguard.h"
 #include "tcpguard/engine.h"
 #include "../io/source.h"
@@ -166,6 +167,7 @@ int cmd_analyze(int argc, char **argv)
 	struct analyze *a = calloc(1, sizeof(*a));
 	struct tg_engine_cfg cfg = { 0 };
 	struct tg_engine *e = NULL;
+	struct tg_handoff *h = NULL;
 	const char *json = NULL, *zeek = NULL;
 	int quiet = 0, want_progress = isatty(STDERR_FILENO), status = 0;
 	int c, nfiles, first;
@@ -237,7 +239,7 @@ int cmd_analyze(int argc, char **argv)
 	if (status || (status = tg_cli_detect_setup(&a->det, &cfg)))
 		goto out;
 
-	if (jobs > 1) {
+	if (jobs > 1 && !tg_cli_par_pipelined(&cfg, (unsigned)jobs)) {
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		status = tg_cli_analyze_par(&(struct tg_par_run){
@@ -247,10 +249,26 @@ int cmd_analyze(int argc, char **argv)
 			.stop = &stop_requested });
 		goto out;
 	}
+	/* -j N short of CPUs for N workers beside detection: two threads,
+	 * one reading and tracking, one detecting and writing (handoff.h). */
+	if (jobs > 1) {
+		h = tg_handoff_new(&cfg.detect, on_alert, on_end, a);
+		if (!h) {
+			fputs("tcpguard: out of memory\n", stderr);
+			status = 2;
+			goto out;
+		}
+		tg_handoff_hook(h, &cfg);
+	}
 	e = tg_engine_new(&cfg);
 	if (!e) {
 		fprintf(stderr, "tcpguard: cannot allocate a flow table for %u sessions\n",
 			cfg.max_flows ? cfg.max_flows : TG_DEFAULT_MAX_FLOWS);
+		status = 2;
+		goto out;
+	}
+	if (h && tg_handoff_start(h)) {
+		fputs("tcpguard: cannot start the output thread\n", stderr);
 		status = 2;
 		goto out;
 	}
@@ -268,10 +286,14 @@ int cmd_analyze(int argc, char **argv)
 	if (stop_requested)
 		fputs("tcpguard: interrupted: writing every session seen so far\n", stderr);
 	tg_engine_finish(e);
-	tg_cli_detect_finish(&a->det, e, &cfg, argv + first, nfiles, filter);
+	if (h)
+		tg_handoff_finish(h);
+	tg_cli_detect_finish_det(&a->det, h ? tg_handoff_detect(h) : tg_engine_detect(e),
+				 &cfg, argv + first, nfiles, filter);
 	if (tg_cli_finish_sinks(a->sinks, a->nsinks, tg_engine_stats(e), &a->det))
 		status = 2;
 out:
+	tg_handoff_free(h);
 	tg_engine_free(e);
 	for (int i = 0; i < a->nsinks; i++)
 		tg_sink_free(&a->sinks[i]);

@@ -126,7 +126,7 @@ struct tg_engine *tg_engine_new(const struct tg_engine_cfg *cfg)
 	}
 	for (uint32_t i = 0; i < nports; i++)
 		e->server_port[ports[i] / 8] |= (uint8_t)(1u << (ports[i] % 8));
-	if (cfg->detect.enabled &&
+	if (cfg->detect.enabled && !cfg->detect_elsewhere &&
 	    !(e->det = tg_detect_new(&cfg->detect, cfg->on_alert, cfg->cb_ctx))) {
 		tg_engine_free(e);
 		return NULL;
