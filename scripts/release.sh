@@ -29,10 +29,15 @@ fi
 "$make" --no-print-directory BUILD="$out" \
 	O="-O3 -flto=auto -ffat-lto-objects -fprofile-generate -fprofile-update=atomic" "$out/tcpguard"
 
-# The training run: normal sessions, a SYN flood and a scan, so detection,
-# signatures and their measurement run too, written as JSON.
+# The training runs: normal sessions, a SYN flood and a scan, so detection,
+# signatures and their measurement run too, written as JSON; once on one
+# thread, then as each -j layout runs (two threads, and workers without
+# detection), whatever this machine's CPU count would pick.
 "$gen" --seed 7 --sessions 100000 --flood 50000 --scan 2000 "$out/train.pcap" >/dev/null
 "$out/tcpguard" analyze --json /dev/null "$out/train.pcap" >/dev/null
+TCPGUARD_PIPELINE=1 "$out/tcpguard" analyze -j 2 --json /dev/null "$out/train.pcap" >/dev/null
+TCPGUARD_PIPELINE=0 "$out/tcpguard" analyze -j 2 --no-detect --json /dev/null \
+	"$out/train.pcap" >/dev/null
 rm -f "$out/train.pcap"
 
 # Each object's profile (.gcda) sits beside it: compile the objects again,

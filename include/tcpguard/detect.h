@@ -45,6 +45,16 @@ void tg_detect_prefetch(const struct tg_detect *d, const struct tg_pkt *p);
 void tg_detect_packet(struct tg_detect *d, const struct tg_pkt *p,
 		      const struct tg_session *s, bool from_orig, bool created);
 
+/* Whether tg_detect_packet reads more of @p than its time: a SYN, a
+ * SYN-ACK, a reset, or the ACK that completes @s's handshake. For any
+ * other packet, tg_detect_packet_time(@d, @p->ts_ns) is the same call
+ * (what a caller replaying the calls elsewhere needs to hand over). */
+bool tg_detect_packet_heavy(const struct tg_pkt *p, const struct tg_session *s,
+			    bool from_orig);
+
+/* tg_detect_packet for a packet that is not heavy, from its time alone. */
+void tg_detect_packet_time(struct tg_detect *d, uint64_t ts_ns);
+
 /* Session @s ends (borrowed for the call). */
 void tg_detect_session_end(struct tg_detect *d, const struct tg_session *s);
 

@@ -7,6 +7,7 @@
  * the consumer gives room back after each run of records it has read.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -77,9 +78,11 @@ void tg_evc_wait(struct tg_evc *e, bool (*ready)(void *), void *arg)
 /* ---- the ring ---- */
 
 #define EVQ_BYTES (8u << 20)
+/* The consumer sleeps when it runs dry: waking it for every eighth of
+ * the ring keeps the wake-ups rare. */
 #define PUBLISH_EVERY (EVQ_BYTES / 8)
 
-enum ev_type { EV_PKT = 1, EV_END, EV_SESS, EV_ADV, EV_FIN, EV_WRAP };
+enum ev_type { EV_PKT = 1, EV_TIME, EV_END, EV_SESS, EV_ADV, EV_FIN, EV_WRAP };
 
 struct ev_hdr {
 	uint32_t type;
@@ -91,7 +94,7 @@ struct ev_hdr {
  * captures guard this list. */
 struct ev_view {
 	uint64_t first_ns;
-	uint64_t ip_bytes[2];
+	uint32_t ip_bytes[2][2];        /* lo, hi */
 	uint32_t pkts[2];
 	uint8_t hist_seen[2];
 	uint8_t flags_seen[2];
@@ -101,8 +104,20 @@ struct ev_view {
 	char hist[TG_HIST_MAX];
 };
 
+/* The packet as far as the detector reads it: everything before the SACK
+ * blocks (the last option fields; the payload pointer follows them). The
+ * asserts hold the layout to that. */
+#define PKT_PREFIX (offsetof(struct tg_pkt, opts) + offsetof(struct tg_tcp_opts, sack_left))
+_Static_assert(offsetof(struct tg_tcp_opts, sack_right) > offsetof(struct tg_tcp_opts, sack_left) &&
+	       sizeof(struct tg_tcp_opts) ==
+	       offsetof(struct tg_tcp_opts, sack_right) + sizeof(((struct tg_tcp_opts *)0)->sack_right) &&
+	       offsetof(struct tg_pkt, payload) - (offsetof(struct tg_pkt, opts) +
+						   sizeof(struct tg_tcp_opts)) < sizeof(void *) &&
+	       sizeof(struct tg_pkt) == offsetof(struct tg_pkt, payload) + sizeof(void *),
+	       "the hand-off copies struct tg_pkt up to the SACK blocks");
+
 struct ev_pkt {
-	struct tg_pkt p;
+	_Alignas(8) uint8_t p[PKT_PREFIX];
 	struct ev_view v;
 };
 
@@ -111,6 +126,14 @@ struct ev_sess {
 	struct tg_session s;
 	struct tg_evidence ev;
 	struct tg_cause_info c;
+};
+
+/* What the consumer fills from EV_PKT records: a packet and a session
+ * whose other fields stay zero. */
+struct replay_buf {
+	struct tg_pkt p;
+	struct tg_session v;
+	struct tg_session s;            /* EV_END */
 };
 
 struct tg_handoff {
@@ -126,10 +149,12 @@ struct tg_handoff {
 	size_t need;                          /* bytes it waits for */
 	/* consumer */
 	_Alignas(64) uint64_t rtail;          /* bytes it has read */
+	struct replay_buf rb;
 	struct tg_detect *d;
 	tg_session_cb on_end;
 	void *ctx;
 	pthread_t th;
+	bool ended;                           /* EV_FIN replayed */
 	bool started, finished;
 };
 
@@ -154,10 +179,10 @@ static bool has_room(void *arg)
 	return h->wpos + h->need - h->tail_seen <= EVQ_BYTES;
 }
 
-/* Room for a record of @len bytes at the write position (wrapping with a
- * filler record at the end of the ring), waiting for the consumer while
+/* reserve's way when the record does not fit as it is: wraps with a
+ * filler record at the end of the ring, and waits for the consumer while
  * the ring is full. */
-static uint8_t *reserve(struct tg_handoff *h, size_t len)
+static __attribute__((noinline)) uint8_t *reserve_slow(struct tg_handoff *h, size_t len)
 {
 	for (;;) {
 		size_t at = (size_t)(h->wpos % EVQ_BYTES);
@@ -185,6 +210,16 @@ static uint8_t *reserve(struct tg_handoff *h, size_t len)
 	}
 }
 
+/* Room for the body of a record of @len bytes at the write position. */
+static inline uint8_t *reserve(struct tg_handoff *h, size_t len)
+{
+	size_t at = (size_t)(h->wpos % EVQ_BYTES);
+
+	if (at + len <= EVQ_BYTES && h->wpos + len - h->tail_seen <= EVQ_BYTES)
+		return h->buf + at + sizeof(struct ev_hdr);
+	return reserve_slow(h, len);
+}
+
 /* Closes the record whose body @reserve returned. */
 static void commit(struct tg_handoff *h, void *body, enum ev_type type, size_t len)
 {
@@ -209,18 +244,23 @@ static void put(struct tg_handoff *h, enum ev_type type, const void *body, size_
 /* ---- producer: the engine's callbacks ---- */
 
 static void tap_packet(void *ctx, const struct tg_pkt *p, const struct tg_session *s,
-		      bool from_orig, bool created)
+		       bool from_orig, bool created)
 {
 	struct tg_handoff *h = ctx;
 	size_t len = ev_size(sizeof(struct ev_pkt));
-	struct ev_pkt *e = (struct ev_pkt *)reserve(h, len);
+	struct ev_pkt *e;
 
-	e->p = *p;
-	e->p.payload = NULL;            /* the detector reads no payload */
-	e->p.payload_cap = 0;
+	/* Most packets (data, ACKs, FINs) are only counted and timed. */
+	if (!tg_detect_packet_heavy(p, s, from_orig)) {
+		put(h, EV_TIME, &p->ts_ns, sizeof(p->ts_ns));
+		return;
+	}
+	e = (struct ev_pkt *)reserve(h, len);
+	memcpy(e->p, p, PKT_PREFIX);
 	e->v.first_ns = s->first_ns;
 	for (int i = 0; i < 2; i++) {
-		e->v.ip_bytes[i] = tg_dir_ip_bytes(&s->d[i]);
+		e->v.ip_bytes[i][0] = s->d[i].ip_bytes_lo;
+		e->v.ip_bytes[i][1] = s->d[i].ip_bytes_hi;
 		e->v.pkts[i] = s->d[i].pkts;
 		e->v.hist_seen[i] = s->d[i].hist_seen;
 		e->v.flags_seen[i] = s->d[i].flags_seen;
@@ -233,7 +273,7 @@ static void tap_packet(void *ctx, const struct tg_pkt *p, const struct tg_sessio
 }
 
 static void tap_end(void *ctx, const struct tg_session *s,
-		   const struct tg_evidence *ev, const struct tg_cause_info *c)
+		    const struct tg_evidence *ev, const struct tg_cause_info *c)
 {
 	struct tg_handoff *h = ctx;
 	size_t len = ev_size(sizeof(struct ev_sess));
@@ -278,29 +318,38 @@ static bool has_records(void *arg)
 /* Makes the call that the record at @rec (of type @type) stands for;
  * returns false at the end. */
 static bool replay(struct tg_handoff *h, uint32_t type, const uint8_t *rec,
-		   struct tg_session *s)
+		   struct replay_buf *b)
 {
 	switch (type) {
 	case EV_PKT: {
 		const struct ev_pkt *e = (const void *)rec;
+		struct tg_session *s = &b->v;
 
-		memset(s, 0, sizeof(*s));
+		memcpy(&b->p, e->p, PKT_PREFIX);
+		b->p.payload_cap = 0;   /* the detector reads no payload */
 		s->first_ns = e->v.first_ns;
 		for (int i = 0; i < 2; i++) {
-			s->d[i].ip_bytes_lo = (uint32_t)e->v.ip_bytes[i];
-			s->d[i].ip_bytes_hi = (uint32_t)(e->v.ip_bytes[i] >> 32);
+			s->d[i].ip_bytes_lo = e->v.ip_bytes[i][0];
+			s->d[i].ip_bytes_hi = e->v.ip_bytes[i][1];
 			s->d[i].pkts = e->v.pkts[i];
 			s->d[i].hist_seen = e->v.hist_seen[i];
 			s->d[i].flags_seen = e->v.flags_seen[i];
 		}
 		s->hist_len = e->v.hist_len;
 		memcpy(s->hist, e->v.hist, TG_HIST_MAX);
-		tg_detect_packet(h->d, &e->p, s, e->v.from_orig, e->v.created);
+		tg_detect_packet(h->d, &b->p, s, e->v.from_orig, e->v.created);
+		break;
+	}
+	case EV_TIME: {
+		uint64_t ts;
+
+		memcpy(&ts, rec, 8);
+		tg_detect_packet_time(h->d, ts);
 		break;
 	}
 	case EV_END:
-		memcpy(s, rec, sizeof(*s));
-		tg_detect_session_end(h->d, s);
+		memcpy(&b->s, rec, sizeof(b->s));
+		tg_detect_session_end(h->d, &b->s);
 		break;
 	case EV_SESS: {
 		const struct ev_sess *e = (const void *)rec;
@@ -326,35 +375,35 @@ static bool replay(struct tg_handoff *h, uint32_t type, const uint8_t *rec,
 	return true;
 }
 
+/* Replays the records published so far; notes the end (EV_FIN) in
+ * h->ended. */
+static void consume(struct tg_handoff *h)
+{
+	uint64_t tail = h->rtail;
+	uint64_t head = atomic_load_explicit(&h->head, memory_order_acquire);
+
+	while (tail != head && !h->ended) {
+		const uint8_t *rec = h->buf + tail % EVQ_BYTES;
+		struct ev_hdr hd;
+
+		memcpy(&hd, rec, sizeof(hd));
+		h->ended = !replay(h, hd.type, rec + sizeof(hd), &h->rb);
+		tail += hd.len;
+	}
+	h->rtail = tail;
+	atomic_store_explicit(&h->tail, tail, memory_order_release);
+	tg_evc_notify(&h->drained);
+}
+
 static void *handoff_main(void *arg)
 {
 	struct tg_handoff *h = arg;
-	uint64_t tail = 0;
-	struct tg_session s;
 
-	for (;;) {
-		uint64_t head;
-
-		h->rtail = tail;
+	while (!h->ended) {
 		tg_evc_wait(&h->filled, has_records, h);
-		head = atomic_load_explicit(&h->head, memory_order_acquire);
-		while (tail != head) {
-			const uint8_t *rec = h->buf + tail % EVQ_BYTES;
-			struct ev_hdr hd;
-			bool more;
-
-			memcpy(&hd, rec, sizeof(hd));
-			more = replay(h, hd.type, rec + sizeof(hd), &s);
-			tail += hd.len;
-			if (!more) {
-				atomic_store_explicit(&h->tail, tail, memory_order_release);
-				tg_evc_notify(&h->drained);
-				return NULL;
-			}
-		}
-		atomic_store_explicit(&h->tail, tail, memory_order_release);
-		tg_evc_notify(&h->drained);
+		consume(h);
 	}
+	return NULL;
 }
 
 /* ---- life ---- */

@@ -1026,6 +1026,29 @@ static int flag_class(uint8_t fl)
 
 static void emit_pending(struct tg_detect *d);
 
+/* The ACK from the originator that completes @s's handshake: the third
+ * packet, no data yet, and a SYN seen from each side. */
+static inline bool completes(const struct tg_pkt *p, const struct tg_session *s,
+			     bool from_orig, uint8_t fl)
+{
+	return from_orig && fl == TG_TCP_ACK && !p->payload_len &&
+	       s->hist_len >= 3 && s->hist[s->hist_len - 1] == 'A' &&
+	       !(s->d[0].hist_seen & TG_HS_DATA) && !(s->d[1].hist_seen & TG_HS_DATA) &&
+	       (s->d[0].flags_seen & TG_TCP_SYN) && (s->d[1].flags_seen & TG_TCP_SYN);
+}
+
+/* What every packet does to the detector: its count and its clock. */
+static inline void packet_time(struct tg_detect *d, uint64_t ts_ns)
+{
+	d->st.packets++;
+	if (ts_ns > d->now_ns)
+		d->now_ns = ts_ns;
+	if (ts_ns >= d->next_tick)
+		tick(d, ts_ns);
+}
+
+/* Everything but its time is read only from the packets
+ * tg_detect_packet_heavy names. */
 static void packet(struct tg_detect *d, const struct tg_pkt *p,
 		   const struct tg_session *s, bool from_orig, bool created)
 {
@@ -1033,11 +1056,7 @@ static void packet(struct tg_detect *d, const struct tg_pkt *p,
 	bool attributed = false;
 	int cls;
 
-	d->st.packets++;
-	if (p->ts_ns > d->now_ns)
-		d->now_ns = p->ts_ns;
-	if (p->ts_ns >= d->next_tick)
-		tick(d, p->ts_ns);
+	packet_time(d, p->ts_ns);
 	if (fl == SYN_ONLY) {
 		on_syn(d, p, created);
 		return;
@@ -1047,13 +1066,26 @@ static void packet(struct tg_detect *d, const struct tg_pkt *p,
 		attributed = on_unsolicited(d, p);
 	else if (cls == CLS_SYNACK && !from_orig)
 		attributed = on_synack(d, p, s);
-	else if (from_orig && fl == TG_TCP_ACK && !p->payload_len &&
-		 s->hist_len >= 3 && s->hist[s->hist_len - 1] == 'A' &&
-		 !(s->d[0].hist_seen & TG_HS_DATA) && !(s->d[1].hist_seen & TG_HS_DATA) &&
-		 (s->d[0].flags_seen & TG_TCP_SYN) && (s->d[1].flags_seen & TG_TCP_SYN))
+	else if (completes(p, s, from_orig, fl))
 		on_completed(d, p);
 	if (cls >= 0 && !attributed)
 		sig_hist_add(&d->pend[d->pcur][cls], p);
+}
+
+bool tg_detect_packet_heavy(const struct tg_pkt *p, const struct tg_session *s,
+			    bool from_orig)
+{
+	uint8_t fl = p->tcp_flags & FLAG_MASK;
+
+	return fl == SYN_ONLY || flag_class(fl) >= 0 || completes(p, s, from_orig, fl);
+}
+
+void tg_detect_packet_time(struct tg_detect *d, uint64_t ts_ns)
+{
+	d->spans_ok = false;
+	packet_time(d, ts_ns);
+	if (d->pending)
+		emit_pending(d);
 }
 
 void tg_detect_prefetch(const struct tg_detect *d, const struct tg_pkt *p)
