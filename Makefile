@@ -75,6 +75,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtcpguard.a
 		$(BUILD)/libtcpguard.a $(LDLIBS_CMOCKA)
 
 $(BUILD)/tests/test_bans: $(BUILD)/src/ctl/bans.o
+$(BUILD)/tests/test_sink: $(BUILD)/src/out/sink.o $(BUILD)/src/out/zeek.o \
+	$(BUILD)/src/out/json.o $(BUILD)/src/out/fmt.o
 
 demo: deps all
 	$(Q)./$(BUILD)/tcpguard analyze tests/data/demo.pcap

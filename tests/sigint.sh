@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # No data lost on exit: analyze is stopped by SIGINT, then by SIGTERM,
-# about 0.3 s into a large generated capture (bench/gen.c, 200,000
+# then -j 2 as two threads (one tracking, one detecting and writing) by
+# SIGINT, about 0.3 s into a large generated capture (bench/gen.c, 200,000
 # sessions). It must say it was interrupted, write every session it had
 # seen (those still open marked "open-at-end"), leave only complete JSON
 # lines, and close the conn.log with #close.
@@ -20,9 +21,11 @@ if ! "$gen" --sessions 200000 "$tmp/big.pcap" >/dev/null 2>&1; then
 	echo "sigint: 0 passed, 1 failed" >>"${TG_RESULTS:-/dev/null}"
 	exit 1
 fi
-for sig in INT TERM; do
-	"$bin" analyze -q --json "$tmp/out.json" --zeek "$tmp/out.log" "$tmp/big.pcap" \
-		2>"$tmp/err" &
+for run in INT TERM INT-j2; do
+	sig=${run%-j2} jobs=1
+	[ "$run" = "$sig" ] || jobs=2
+	TCPGUARD_PIPELINE=1 "$bin" analyze -q -j "$jobs" --json "$tmp/out.json" \
+		--zeek "$tmp/out.log" "$tmp/big.pcap" 2>"$tmp/err" &
 	pid=$!
 	sleep 0.3
 	kill -s "$sig" "$pid"
@@ -50,10 +53,10 @@ print(n, opened)' "$tmp/out.json" 2>&1) || why+=" JSON: $res;"
 	tail -n 1 "$tmp/out.log" | grep -q '^#close' || why+=" conn.log lacks #close;"
 	if [ -z "$why" ]; then
 		pass=$((pass + 1))
-		echo "sigint: SIG$sig: $n sessions written, $opened of them open-at-end"
+		echo "sigint: SIG$sig -j $jobs: $n sessions written, $opened of them open-at-end"
 	else
 		fail=$((fail + 1))
-		echo "sigint: FAIL SIG$sig:$why"
+		echo "sigint: FAIL SIG$sig -j $jobs:$why"
 	fi
 done
 echo "sigint: $pass passed, $fail failed"

@@ -5,119 +5,18 @@
  * "id.orig_h", "conn_state", ...) so jq filters written for Zeek's JSON
  * logs work unchanged; tcpguard's own keys follow (docs/output.md lists
  * them). As in Zeek's JSON, unset values are left out rather than null.
- *
- * A busy capture ends hundreds of thousands of sessions a second, so a
- * record is built in a stack buffer with hand-written number formatting
- * and leaves in one fwrite; printf's format parsing cost more than the
- * whole TCP analysis.
+ * Records are built as fmt.h describes.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "sink.h"
 #include "tcpguard/cause.h"
 #include "tcpguard/decode.h"
 #include "tcpguard/engine.h"
 
-struct jbuf {
-	char *b;                /* TG_SINK_RECORD_MAX bytes */
-	size_t n;
-};
-
-static inline void putn(struct jbuf *j, const char *s, size_t l)
-{
-	memcpy(j->b + j->n, s, l);
-	j->n += l;
-}
-
-static inline void put(struct jbuf *j, const char *s)
-{
-	putn(j, s, strlen(s));
-}
-
-static const uint64_t pow10_tab[20] = {
-	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
-	10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
-	100000000000ull, 1000000000000ull, 10000000000000ull,
-	100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
-};
-
-/* Decimal, written in place from the last digit back, two digits per
- * division (32-bit division while the value fits). */
-static void put_u64_long(struct jbuf *j, uint64_t v)
-{
-	/* Digits from the bit length: log10(2) ~ 1233/4096, one correction. */
-	unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
-	unsigned n = t + 1 - ((v | 1) < pow10_tab[t]);
-	char *e;
-
-	e = j->b + j->n + n;
-	j->n += n;
-	while (v > UINT32_MAX) {
-		unsigned r = (unsigned)(v % 100);
-
-		v /= 100;
-		e -= 2;
-		memcpy(e, tg_digit_pairs + 2 * r, 2);
-	}
-	for (uint32_t w = (uint32_t)v;;) {
-		if (w < 10) {
-			*--e = (char)('0' + w);
-			return;
-		}
-		if (w < 100) {
-			e -= 2;
-			memcpy(e, tg_digit_pairs + 2 * w, 2);
-			return;
-		}
-		e -= 2;
-		memcpy(e, tg_digit_pairs + 2 * (w % 100), 2);
-		w /= 100;
-	}
-}
-
-/* Most numbers in a record (TTLs, packet counts, retransmissions) are
- * one or two digits: those take no call. */
-static inline void put_u64(struct jbuf *j, uint64_t v)
-{
-	if (v < 10) {
-		j->b[j->n++] = (char)('0' + v);
-	} else if (v < 100) {
-		memcpy(j->b + j->n, tg_digit_pairs + 2 * v, 2);
-		j->n += 2;
-	} else {
-		put_u64_long(j, v);
-	}
-}
-
-/* Seconds with @digits decimals from a count of 10^-digits seconds.
- * Inlined so that @digits, always a constant, makes the divisions by
- * 10^digits multiplications. */
-static inline __attribute__((always_inline))
-void put_fixed(struct jbuf *j, uint64_t units, unsigned digits)
-{
-	uint64_t div = 1;
-	uint32_t frac;
-	unsigned i;
-
-	for (i = 0; i < digits; i++)
-		div *= 10;
-	i = digits;
-	put_u64(j, units / div);
-	j->b[j->n++] = '.';
-	frac = (uint32_t)(units % div);
-	for (; i >= 2; i -= 2) {
-		memcpy(j->b + j->n + i - 2, tg_digit_pairs + 2 * (frac % 100), 2);
-		frac /= 100;
-	}
-	if (i)
-		j->b[j->n] = (char)('0' + frac % 10);
-	j->n += digits;
-}
-
-static void put_key_u64(struct jbuf *j, const char *key, uint64_t v)
+static void put_key_u64(struct fbuf *j, const char *key, uint64_t v)
 {
 	put(j, key);
 	put_u64(j, v);
@@ -129,7 +28,7 @@ static void put_key_u64(struct jbuf *j, const char *key, uint64_t v)
 	putn((j), (resp) ? ",\"resp_" name "\":" : ",\"orig_" name "\":", \
 	     sizeof(",\"orig_" name "\":") - 1)
 
-static void dir_json(struct jbuf *j, int resp, const struct tg_dir *d,
+static void dir_json(struct fbuf *j, int resp, const struct tg_dir *d,
 		     const struct tg_dir_rare *x, bool sent)
 {
 	static const char fl[] = "FSRPAUEC";
@@ -170,7 +69,7 @@ static void dir_json(struct jbuf *j, int resp, const struct tg_dir *d,
 
 /* The reset that ended the session, with what the sender had looked like
  * before it: the facts behind the cause. */
-static void reset_json(struct jbuf *j, const struct tg_evidence *ev)
+static void reset_json(struct fbuf *j, const struct tg_evidence *ev)
 {
 	put_key_u64(j, ",\"reset\":{\"frame\":", ev->r.rst_pkt);
 	put(j, ",\"from\":\"");
@@ -209,7 +108,7 @@ static void reset_json(struct jbuf *j, const struct tg_evidence *ev)
 
 /* Copies @str into the record as a JSON string body (quotes and
  * backslashes escaped; the evidence text holds nothing else special). */
-static void put_esc(struct jbuf *j, const char *str)
+static void put_esc(struct fbuf *j, const char *str)
 {
 	while (*str) {
 		size_t n = strcspn(str, "\"\\");
@@ -230,7 +129,7 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 			  const struct tg_evidence *ev, const struct tg_cause_info *c,
 			  char *out)
 {
-	struct jbuf j = { out, 0 };
+	struct fbuf j = { out, 0 };
 	char text[TG_CAUSE_TEXT_MAX];
 	uint64_t dur_us = (s->last_ns - s->first_ns) / 1000u;
 
@@ -291,43 +190,6 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 	return j.n;
 }
 
-/* Records are formatted straight into a buffer of the sink's own and
- * leave it a megabyte at a time: a stdio call per record cost more than
- * a third of the record's formatting. Not for standard output, which
- * other writers (alerts to "-") may share record by record. */
-#define OUT_BYTES (1u << 20)
-
-struct json_out {
-	size_t n;
-	char b[OUT_BYTES];
-};
-
-static void out_flush(struct tg_sink *k, FILE *f)
-{
-	struct json_out *o = k->priv;
-
-	if (o && o->n) {
-		fwrite_unlocked(o->b, 1, o->n, f);
-		o->n = 0;
-	}
-}
-
-static void json_session(struct tg_sink *k, const struct tg_session *s,
-			 const struct tg_evidence *ev, const struct tg_cause_info *c)
-{
-	struct json_out *o = k->priv;
-	char buf[TG_SINK_RECORD_MAX];
-
-	if (o) {
-		if (OUT_BYTES - o->n < TG_SINK_RECORD_MAX)
-			out_flush(k, k->f);
-		o->n += json_format(k, s, ev, c, o->b + o->n);
-		return;
-	}
-	/* A sink is written by one thread: no stdio lock per record. */
-	fwrite_unlocked(buf, 1, json_format(k, s, ev, c, buf), k->f);
-}
-
 static int json_finish(struct tg_sink *k, const struct tg_stats *st)
 {
 	(void)st;
@@ -337,28 +199,21 @@ static int json_finish(struct tg_sink *k, const struct tg_stats *st)
 static void json_reopened(struct tg_sink *k, FILE *old, FILE *f, int fresh)
 {
 	(void)fresh;
-	out_flush(k, old);      /* what was written before the rotation */
+	tg_recbuf_flush(k, old);        /* what was written before the rotation */
 	setvbuf(f, NULL, _IOFBF, 1 << 20);
 }
 
 static void json_flush(struct tg_sink *k)
 {
-	out_flush(k, k->f);
-}
-
-static void json_free(struct tg_sink *k)
-{
-	out_flush(k, k->f);
-	free(k->priv);
-	k->priv = NULL;
+	tg_recbuf_flush(k, k->f);
 }
 
 static const struct tg_sink_ops json_ops = {
 	.name = "json",
-	.session = json_session,
+	.session = tg_recbuf_session,
 	.format = json_format,
 	.finish = json_finish,
-	.free = json_free,
+	.free = tg_recbuf_free,
 	.flush = json_flush,
 	.reopened = json_reopened,
 };
@@ -373,7 +228,6 @@ int tg_sink_json_new(struct tg_sink *k, const char *path, uint64_t seed)
 	k->uid_seed = seed;
 	/* Large writes: one system call per many records. */
 	setvbuf(k->f, NULL, _IOFBF, 1 << 20);
-	if (k->f != stdout)
-		k->priv = calloc(1, sizeof(struct json_out));   /* none: stdio */
+	tg_recbuf_new(k);
 	return 0;
 }
