@@ -14,6 +14,7 @@
 
 #include "sink.h"
 #include "tcpguard/decode.h"
+#include "tcpguard/engine.h"
 
 struct fbuf {
 	char *b;                /* TG_SINK_RECORD_MAX bytes */
@@ -34,6 +35,19 @@ static inline void put(struct fbuf *j, const char *s)
 static inline void put_c(struct fbuf *j, char c)
 {
 	j->b[j->n++] = c;
+}
+
+/* The session's uid: 18 characters, and a NUL past them that the next
+ * write covers. */
+static inline void put_uid(struct fbuf *j, const struct tg_session *s, uint64_t seed)
+{
+	tg_session_uid(s, seed, j->b + j->n);
+	j->n += 18;
+}
+
+static inline void put_addr(struct fbuf *j, const struct tg_addr *a)
+{
+	j->n += tg_addr_put(a, j->b + j->n);
 }
 
 /* Decimal, any value (fmt.c). */

@@ -136,14 +136,12 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 	put(&j, "{\"ts\":");
 	put_fixed(&j, s->first_ns / 1000u, 6);
 	put(&j, ",\"uid\":\"");
-	/* The uid is 18 characters; its NUL lands where the next key goes. */
-	tg_session_uid(s, k->uid_seed, j.b + j.n);
-	j.n += 18;
+	put_uid(&j, s, k->uid_seed);
 	put(&j, "\",\"id.orig_h\":\"");
-	j.n += tg_addr_put(&s->orig_h, j.b + j.n);
+	put_addr(&j, &s->orig_h);
 	put_key_u64(&j, "\",\"id.orig_p\":", s->orig_p);
 	put(&j, ",\"id.resp_h\":\"");
-	j.n += tg_addr_put(&s->resp_h, j.b + j.n);
+	put_addr(&j, &s->resp_h);
 	put_key_u64(&j, "\",\"id.resp_p\":", s->resp_p);
 	put(&j, ",\"proto\":\"tcp\"");
 	/* Zeek leaves duration and sizes unset for zero-length sessions. */

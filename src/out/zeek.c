@@ -77,15 +77,13 @@ static size_t zeek_format(const struct tg_sink *k, const struct tg_session *s,
 	(void)c;
 	put_fixed(&j, s->first_ns / 1000u, 6);
 	put_c(&j, '\t');
-	/* The uid is 18 characters; its NUL lands where the tab goes. */
-	tg_session_uid(s, k->uid_seed, j.b + j.n);
-	j.n += 18;
+	put_uid(&j, s, k->uid_seed);
 	put_c(&j, '\t');
-	j.n += tg_addr_put(&s->orig_h, j.b + j.n);
+	put_addr(&j, &s->orig_h);
 	put_c(&j, '\t');
 	put_u64(&j, s->orig_p);
 	put_c(&j, '\t');
-	j.n += tg_addr_put(&s->resp_h, j.b + j.n);
+	put_addr(&j, &s->resp_h);
 	put_c(&j, '\t');
 	put_u64(&j, s->resp_p);
 	put(&j, "\ttcp\t-\t");

@@ -99,11 +99,6 @@ static char *slurp(const char *path)
 	return b;
 }
 
-static void path_in(char *buf, const char *name)
-{
-	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
-}
-
 /* Rows of the 3 sessions, then the first again with its counters pushed
  * past 32 bits and its times to the far side of 2038. */
 static void test_zeek_rows_match_printf(void **state)
@@ -150,7 +145,7 @@ static void test_zeek_buffer_boundary(void **state)
 
 	(void)state;
 	sessions(&o);
-	path_in(path, "many.log");
+	snprintf(path, sizeof(path), "%s/many.log", dir);
 	memset(&k, 0, sizeof(k));
 	assert_int_equal(tg_sink_zeek_new(&k, path, 1), 0);
 	for (unsigned i = 0; i < rows; i++)
@@ -179,28 +174,47 @@ static void test_zeek_buffer_boundary(void **state)
 	unlink(path);
 }
 
-/* Rotation: the file is renamed away, the sink reopens its path. */
+/* Rotation: a sink opened by @open on @name writes the sessions of
+ * @before, its file is renamed away (to @name.1), the sink reopens its
+ * path and writes those of @after (index lists ending in -1). The old
+ * and new files' contents come back in *@a and *@b. */
+static void rotate(int (*make)(struct tg_sink *, const char *, uint64_t), const char *name,
+		   const struct h_ended *o, const int *before, const int *after,
+		   char **a, char **b)
+{
+	struct tg_sink k;
+	char path[PATH_MAX], old[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(old, sizeof(old), "%s/%s.1", dir, name);
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(make(&k, path, 7), 0);
+	for (; *before >= 0; before++)
+		k.ops->session(&k, &o->s[*before], &o->ev[*before], &o->cause[*before]);
+	assert_int_equal(rename(path, old), 0);
+	assert_int_equal(tg_sink_reopen(&k), 0);
+	for (; *after >= 0; after++)
+		k.ops->session(&k, &o->s[*after], &o->ev[*after], &o->cause[*after]);
+	assert_int_equal(k.ops->finish(&k, NULL), 0);
+	tg_sink_free(&k);
+	*a = slurp(old);
+	*b = slurp(path);
+	unlink(old);
+	unlink(path);
+}
+
+/* conn.log: the old file keeps its row and gets its #close; the new one
+ * starts with a header of its own. */
 static void test_zeek_rotation(void **state)
 {
+	static const int before[] = { 0, -1 }, after[] = { 1, -1 };
 	struct h_ended o;
-	struct tg_sink k;
-	char path[PATH_MAX], old[PATH_MAX], row[512];
+	char row[512];
 	char *a, *b;
 
 	(void)state;
 	sessions(&o);
-	path_in(path, "conn.log");
-	path_in(old, "conn.log.1");
-	memset(&k, 0, sizeof(k));
-	assert_int_equal(tg_sink_zeek_new(&k, path, 7), 0);
-	k.ops->session(&k, &o.s[0], &o.ev[0], &o.cause[0]);
-	assert_int_equal(rename(path, old), 0);
-	assert_int_equal(tg_sink_reopen(&k), 0);
-	k.ops->session(&k, &o.s[1], &o.ev[1], &o.cause[1]);
-	assert_int_equal(k.ops->finish(&k, NULL), 0);
-	tg_sink_free(&k);
-	a = slurp(old);
-	b = slurp(path);
+	rotate(tg_sink_zeek_new, "conn.log", &o, before, after, &a, &b);
 	printf_row(row, sizeof(row), &o.s[0], 7);
 	assert_non_null(strstr(a, row));
 	assert_non_null(strstr(strstr(a, row), "\n#close\t"));
@@ -212,34 +226,21 @@ static void test_zeek_rotation(void **state)
 	assert_non_null(strstr(strstr(b, row), "\n#close\t"));
 	free(a);
 	free(b);
-	unlink(old);
-	unlink(path);
 }
 
-/* The same for JSON lines: no line lost or moved by the rotation. */
+/* JSON lines: no line lost or moved by the rotation. */
 static void test_json_rotation(void **state)
 {
+	static const int before[] = { 0, 2, -1 }, after[] = { 1, -1 };
 	struct h_ended o;
 	struct tg_sink k;
-	char path[PATH_MAX], old[PATH_MAX], line[TG_SINK_RECORD_MAX + 1];
+	char line[2 * TG_SINK_RECORD_MAX + 1];
 	char *a, *b;
 	size_t n;
 
 	(void)state;
 	sessions(&o);
-	path_in(path, "conn.json");
-	path_in(old, "conn.json.1");
-	memset(&k, 0, sizeof(k));
-	assert_int_equal(tg_sink_json_new(&k, path, 7), 0);
-	k.ops->session(&k, &o.s[0], &o.ev[0], &o.cause[0]);
-	k.ops->session(&k, &o.s[2], &o.ev[2], &o.cause[2]);
-	assert_int_equal(rename(path, old), 0);
-	assert_int_equal(tg_sink_reopen(&k), 0);
-	k.ops->session(&k, &o.s[1], &o.ev[1], &o.cause[1]);
-	assert_int_equal(k.ops->finish(&k, NULL), 0);
-	tg_sink_free(&k);
-	a = slurp(old);
-	b = slurp(path);
+	rotate(tg_sink_json_new, "conn.json", &o, before, after, &a, &b);
 	memset(&k, 0, sizeof(k));
 	assert_int_equal(tg_sink_json_new(&k, "/dev/null", 7), 0);
 	n = k.ops->format(&k, &o.s[0], &o.ev[0], &o.cause[0], line);
@@ -252,8 +253,6 @@ static void test_json_rotation(void **state)
 	tg_sink_free(&k);
 	free(a);
 	free(b);
-	unlink(old);
-	unlink(path);
 }
 
 static int setup(void **state)
