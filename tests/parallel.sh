@@ -13,6 +13,8 @@
 # tracking, one detecting and writing: TCPGUARD_PIPELINE), must write
 # exactly what -j 1 writes, in the same order, and the same summary. A
 # capture counts once per way, so all ways are checked on any machine.
+# The generated capture is also read without detection, by -j 3 with the
+# reader working and by -j 2 as two threads.
 #
 #   tests/parallel.sh TCPGUARD GEN
 set -u
@@ -88,6 +90,16 @@ if "$gen" --sessions 50000 --flood 20000 --scan 2000 "$tmp/gen.pcap" >/dev/null 
 	else
 		fail=$((fail + 1))
 		echo "FAIL gen.pcap -j 3 --no-detect, reader working: JSON differs"
+	fi
+	# Two threads without detection: the second only writes.
+	"$bin" analyze -q --no-detect "$tmp/gen.pcap" --json "$tmp/nd1.json" >/dev/null 2>&1
+	TCPGUARD_PIPELINE=1 "$bin" analyze -q -j 2 --no-detect "$tmp/gen.pcap" \
+		--json "$tmp/nd2.json" >/dev/null 2>&1
+	if [ -s "$tmp/nd1.json" ] && cmp -s "$tmp/nd1.json" "$tmp/nd2.json"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL gen.pcap -j 2 --no-detect as two threads: JSON differs from -j 1"
 	fi
 	# The measuring pass reads only the stretches of the file the alerts'
 	# times touch (an index noted on the first reading); the plain walk

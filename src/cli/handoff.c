@@ -6,11 +6,11 @@
  * publishes every eighth of the ring (and when it must wait for room);
  * the consumer gives room back after each run of records it has read.
  */
-#include <errno.h>
-#include <stddef.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
