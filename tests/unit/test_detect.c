@@ -558,6 +558,153 @@ static void test_live_events(void **state)
 	rig_free(&r);
 }
 
+/* A second detector fed as a caller that runs detection elsewhere feeds
+ * it: tg_detect_packet for the packets tg_detect_packet_heavy names,
+ * tg_detect_packet_time for the rest, and every session end. */
+struct twin {
+	struct rig r;           /* first: the engine's callbacks get the twin */
+	struct tg_detect *d2;
+	struct got got2;
+	unsigned heavy, light;
+};
+
+static void twin_packet(void *ctx, const struct tg_pkt *p, const struct tg_session *s,
+			bool from_orig, bool created)
+{
+	struct twin *t = ctx;
+
+	if (tg_detect_packet_heavy(p, s, from_orig)) {
+		t->heavy++;
+		tg_detect_packet(t->d2, p, s, from_orig, created);
+	} else {
+		t->light++;
+		tg_detect_packet_time(t->d2, p->ts_ns);
+	}
+}
+
+static void twin_end(void *ctx, const struct tg_session *s,
+		     const struct tg_evidence *ev, const struct tg_cause_info *c)
+{
+	(void)ev;
+	(void)c;
+	tg_detect_session_end(((struct twin *)ctx)->d2, s);
+}
+
+/* A legitimate session with a request, a response and a close. */
+static void legit_talk(struct rig *r, uint32_t i, uint64_t ms)
+{
+	struct h_conv c = h_conv((uint16_t)(30000 + i % 30000), 443);
+	struct tg_pkt p;
+
+	c.cli = h_v4(10, 2, (uint8_t)(i >> 8), (uint8_t)i);
+	p = h_pkt(&c, H_C2S, ms, H_S, 1000, 0, 0);
+	feed(r, &p);
+	p = h_pkt(&c, H_S2C, ms + 1, H_SA, 5000, 1001, 0);
+	feed(r, &p);
+	p = h_pkt(&c, H_C2S, ms + 2, H_A, 1001, 5001, 0);
+	feed(r, &p);
+	p = h_pkt(&c, H_C2S, ms + 3, H_PA, 1001, 5001, 200);
+	feed(r, &p);
+	p = h_pkt(&c, H_S2C, ms + 4, H_PA, 5001, 1201, 1400);
+	feed(r, &p);
+	p = h_pkt(&c, H_C2S, ms + 5, H_FA, 1201, 6401, 0);
+	feed(r, &p);
+	p = h_pkt(&c, H_S2C, ms + 6, H_FA, 6401, 1202, 0);
+	feed(r, &p);
+	p = h_pkt(&c, H_C2S, ms + 7, H_A, 1202, 6402, 0);
+	feed(r, &p);
+}
+
+static void test_packet_time_same_call(void **state)
+{
+	struct twin t;
+	struct tg_engine_cfg cfg;
+	struct tg_detect *d;
+	struct tg_addr client;
+	uint32_t idx = 0;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.max_flows = 1 << 16;
+	cfg.on_end = twin_end;
+	cfg.on_packet = twin_packet;
+	cfg.on_alert = on_alert;
+	cfg.cb_ctx = &t;
+	tg_detect_cfg_default(&cfg.detect);
+	t.r.e = tg_engine_new(&cfg);
+	assert_non_null(t.r.e);
+	t.d2 = tg_detect_new(&cfg.detect, on_alert, &t.got2);
+	assert_non_null(t.d2);
+	/* Talking clients throughout, a SYN flood from 4 s to 7 s, and a
+	 * port scan answered by resets from 1 s to 3 s (250 ports). */
+	for (uint32_t ms = 0, i = 0, port = 1; ms < 9000; ms += 40, i++) {
+		legit_talk(&t.r, i, ms);
+		if (ms >= 4000 && ms < 7000)
+			flood(&t.r, ms, ms + 40, 1500, &idx);
+		for (int k = 0; k < 5 && ms >= 1000 && ms < 3000; k++, port++) {
+			struct h_conv c = h_conv(50000, (uint16_t)port);
+			struct tg_pkt p;
+
+			c.cli = h_v4(10, 66, 0, 1);
+			c.srv = h_v4(10, 0, 0, 3);      /* not the flood's target */
+			p = h_pkt(&c, H_C2S, ms + 10 + k, H_S, 77, 0, 0);
+			feed(&t.r, &p);
+			p = h_pkt(&c, H_S2C, ms + 11 + k, H_RA, 0, 78, 0);
+			feed(&t.r, &p);
+		}
+	}
+	/* Then one session trickling data for 20 s: only packets that are
+	 * counted and timed, whose time alone ends the alerts. */
+	{
+		struct h_conv c = h_conv(33333, 443);
+		struct tg_pkt p;
+
+		c.cli = h_v4(10, 3, 0, 1);
+		h_handshake(t.r.e, &c, 9000, 1000, 5000);
+		for (uint32_t k = 0; k < 100; k++) {
+			p = h_pkt(&c, H_C2S, 9100 + k * 200, H_PA, 1001 + k * 10, 5001, 10);
+			feed(&t.r, &p);
+		}
+	}
+	assert_int_equal(tg_detect_stats(t.d2)->alerts_open,
+			 tg_detect_stats(tg_engine_detect(t.r.e))->alerts_open);
+	/* The completing ACKs marked the same sources as having completed. */
+	client = h_v4(10, 2, 0, 5);
+	assert_true(tg_detect_completed(t.d2, &client));
+	rig_done(&t.r);
+	if (tg_detect_wants_measure(t.d2))
+		for (size_t i = 0; i < t.r.n; i++)
+			tg_detect_measure(t.d2, &t.r.pkts[i]);
+	tg_detect_flush(t.d2, true);
+	d = tg_engine_detect(t.r.e);
+	/* Both kinds of packet were there, and the two detectors agree. */
+	assert_true(t.heavy > 4000 && t.light > 1000);
+	assert_int_equal(tg_detect_stats(t.d2)->packets, tg_detect_stats(d)->packets);
+	assert_int_equal(tg_detect_stats(t.d2)->alerts, tg_detect_stats(d)->alerts);
+	assert_true(t.r.got.n >= 2);
+	assert_int_equal(t.got2.n, t.r.got.n);
+	for (unsigned i = 0; i < t.r.got.n; i++) {
+		const struct tg_alert *a = &t.r.got.a[i], *b = &t.got2.a[i];
+
+		assert_int_equal(a->kind, b->kind);
+		assert_int_equal(a->start_ns, b->start_ns);
+		assert_int_equal(a->end_ns, b->end_ns);
+		assert_int_equal(a->packets, b->packets);
+		assert_int_equal(a->sessions, b->sessions);
+		assert_int_equal(a->peak_pps, b->peak_pps);
+		assert_int_equal(a->distinct_src, b->distinct_src);
+		assert_int_equal(a->sig.tp, b->sig.tp);
+		assert_int_equal(a->sig.fp, b->sig.fp);
+		assert_int_equal(a->sig.fn, b->sig.fn);
+		assert_int_equal(a->sig.fp_completed, b->sig.fp_completed);
+		assert_int_equal(a->sig.block_ok, b->sig.block_ok);
+		assert_memory_equal(a->target.b, b->target.b, 16);
+	}
+	tg_detect_free(t.d2);
+	rig_free(&t.r);
+}
+
 static void test_bad_config_refused(void **state)
 {
 	struct tg_detect_cfg cfg;
@@ -586,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_sig_match_fields),
 		cmocka_unit_test(test_ten_million_spoofed_sources),
 		cmocka_unit_test(test_live_events),
+		cmocka_unit_test(test_packet_time_same_call),
 		cmocka_unit_test(test_bad_config_refused),
 	};
 
