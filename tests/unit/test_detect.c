@@ -593,26 +593,25 @@ static void twin_end(void *ctx, const struct tg_session *s,
 /* A legitimate session with a request, a response and a close. */
 static void legit_talk(struct rig *r, uint32_t i, uint64_t ms)
 {
+	static const struct {
+		bool c2s;
+		uint8_t flags;
+		uint32_t seq, ack, len;
+	} steps[] = {
+		{ H_C2S, H_S, 1000, 0, 0 },      { H_S2C, H_SA, 5000, 1001, 0 },
+		{ H_C2S, H_A, 1001, 5001, 0 },   { H_C2S, H_PA, 1001, 5001, 200 },
+		{ H_S2C, H_PA, 5001, 1201, 1400 }, { H_C2S, H_FA, 1201, 6401, 0 },
+		{ H_S2C, H_FA, 6401, 1202, 0 },  { H_C2S, H_A, 1202, 6402, 0 },
+	};
 	struct h_conv c = h_conv((uint16_t)(30000 + i % 30000), 443);
-	struct tg_pkt p;
 
 	c.cli = h_v4(10, 2, (uint8_t)(i >> 8), (uint8_t)i);
-	p = h_pkt(&c, H_C2S, ms, H_S, 1000, 0, 0);
-	feed(r, &p);
-	p = h_pkt(&c, H_S2C, ms + 1, H_SA, 5000, 1001, 0);
-	feed(r, &p);
-	p = h_pkt(&c, H_C2S, ms + 2, H_A, 1001, 5001, 0);
-	feed(r, &p);
-	p = h_pkt(&c, H_C2S, ms + 3, H_PA, 1001, 5001, 200);
-	feed(r, &p);
-	p = h_pkt(&c, H_S2C, ms + 4, H_PA, 5001, 1201, 1400);
-	feed(r, &p);
-	p = h_pkt(&c, H_C2S, ms + 5, H_FA, 1201, 6401, 0);
-	feed(r, &p);
-	p = h_pkt(&c, H_S2C, ms + 6, H_FA, 6401, 1202, 0);
-	feed(r, &p);
-	p = h_pkt(&c, H_C2S, ms + 7, H_A, 1202, 6402, 0);
-	feed(r, &p);
+	for (unsigned k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		struct tg_pkt p = h_pkt(&c, steps[k].c2s, ms + k, steps[k].flags,
+					steps[k].seq, steps[k].ack, steps[k].len);
+
+		feed(r, &p);
+	}
 }
 
 static void test_packet_time_same_call(void **state)
