@@ -16,7 +16,10 @@
 # For each it warms the page cache with one untimed floor pass, then times,
 # best of BENCH_RUNS by wall clock around the whole process: the floor,
 # `tcpguard analyze CAPTURE --json /dev/null TCPGUARD_ARGS...` with -j 1 and
-# each -j of BENCH_JOBS (and all again with --no-detect), and, where installed
+# each -j of BENCH_JOBS (and all again with --no-detect), taken in turn
+# round by round (a shared machine's speed drifts over minutes: each
+# command then meets the same moments, which keeps the ratios between
+# them honest), and, where installed
 # (scripts/deps.sh --bench), `tshark -q -z conv,tcp`, `tcptrace -n` and
 # `argus -r CAPTURE -w /dev/null` (best of BENCH_TOOL_RUNS: they are slow).
 # It prints a table per capture (seconds, Mpps, MB/s, peak RSS, time as a
@@ -123,23 +126,30 @@ timed() {
 	fi
 }
 
+# note KEY RUN: keeps the run just timed (secs, rss_kb) in best_of[KEY]
+# (lowest wall time) and rss_of[KEY] (highest peak RSS).
+declare -A best_of=() rss_of=()
+note() {
+	echo "  $1 run $2: ${secs} s" >&2
+	if [ -z "${best_of[$1]:-}" ] || awk -v a="$secs" -v b="${best_of[$1]}" 'BEGIN { exit !(a < b) }'; then
+		best_of[$1]=$secs
+	fi
+	if [ -n "$rss_kb" ] && { [ -z "${rss_of[$1]:-}" ] || [ "$rss_kb" -gt "${rss_of[$1]}" ]; }; then
+		rss_of[$1]=$rss_kb
+	fi
+}
+
 # best NAME RUNS CMD...: best (lowest) wall time of RUNS runs and the
 # highest peak RSS seen; sets best_secs and best_rss.
 best() {
 	local name=$1 n=$2 i
 	shift 2
-	best_secs=
-	best_rss=
 	for i in $(seq 1 "$n"); do
 		timed "$name" "$@" || continue
-		echo "  $name run $i: ${secs} s" >&2
-		if [ -z "$best_secs" ] || awk -v a="$secs" -v b="$best_secs" 'BEGIN { exit !(a < b) }'; then
-			best_secs=$secs
-		fi
-		if [ -n "$rss_kb" ] && { [ -z "$best_rss" ] || [ "$rss_kb" -gt "$best_rss" ]; }; then
-			best_rss=$rss_kb
-		fi
+		note "$name" "$i"
 	done
+	best_secs=${best_of[$name]:-}
+	best_rss=${rss_of[$name]:-}
 }
 
 # ---- the flow table's memory per flow ------------------------------------
@@ -200,26 +210,36 @@ for cap in $captures; do
 
 	rows=()         # "name seconds rss_kb"
 	declare -A secs_of=()
-	best "$cap-floor" "$runs" "$build/floor" "$pcap"
-	floor_secs=$best_secs
-	rows+=("floor $best_secs ${best_rss:-}")
 	peak_sessions= j1_rss=
+	variants=()
 	if [ -x "$build/tcpguard" ]; then
 		variants=("j1:-j 1" "j1-nodetect:-j 1 --no-detect")
 		for j in $jobs; do
 			variants+=("j$j:-j $j" "j$j-nodetect:-j $j --no-detect")
 		done
+	else
+		echo "run.sh: $build/tcpguard not built yet: analyze skipped" >&2
+	fi
+	# Round by round, every command once in each.
+	for i in $(seq 1 "$runs"); do
+		timed "$cap-floor" "$build/floor" "$pcap"
+		note "$cap-floor" "$i"
+		for v in "${variants[@]}"; do
+			# shellcheck disable=SC2086 # the -j words are split on purpose
+			timed "$cap-${v%%:*}" "$build/tcpguard" analyze "$pcap" --json /dev/null ${v#*:} "$@"
+			note "$cap-${v%%:*}" "$i"
+		done
+	done
+	floor_secs=${best_of[$cap-floor]}
+	rows+=("floor $floor_secs ${rss_of[$cap-floor]:-}")
+	if [ "${#variants[@]}" -gt 0 ]; then
 		for v in "${variants[@]}"; do
 			name=${v%%:*}
-			# shellcheck disable=SC2086 # the -j words are split on purpose
-			best "$cap-$name" "$runs" "$build/tcpguard" analyze "$pcap" --json /dev/null ${v#*:} "$@"
-			rows+=("tcpguard-$name $best_secs ${best_rss:-}")
-			secs_of[$name]=$best_secs
+			rows+=("tcpguard-$name ${best_of[$cap-$name]} ${rss_of[$cap-$name]:-}")
+			secs_of[$name]=${best_of[$cap-$name]}
 		done
 		j1_rss=$(sed -n 1p "$tmp/$cap-j1.rss" 2>/dev/null || true)
 		peak_sessions=$(sed -n 's/.*(peak \([0-9]*\) open at once.*/\1/p' "$tmp/$cap-j1.out")
-	else
-		echo "run.sh: $build/tcpguard not built yet: analyze skipped" >&2
 	fi
 	soft=1
 	if have tshark; then
