@@ -14,7 +14,8 @@
 # exactly what -j 1 writes, in the same order, and the same summary. A
 # capture counts once per way, so all ways are checked on any machine.
 # The generated capture is also read without detection, by -j 3 with the
-# reader working and by -j 2 as two threads.
+# reader working and by -j 2 as two threads, and with a table too small
+# for it, where every way's alerts must still be -j 1's.
 #
 #   tests/parallel.sh TCPGUARD GEN
 set -u
@@ -101,6 +102,24 @@ if "$gen" --sessions 50000 --flood 20000 --scan 2000 "$tmp/gen.pcap" >/dev/null 
 		fail=$((fail + 1))
 		echo "FAIL gen.pcap -j 2 --no-detect as two threads: JSON differs from -j 1"
 	fi
+	# A table too small for the capture (--max-memory, sessions evicted):
+	# the detection thread's table must be -j 1's, detector or not, in
+	# every way, or it evicts other sessions and the alerts differ.
+	"$bin" analyze --max-memory 20M "$tmp/gen.pcap" --alerts "$tmp/mm1.alerts" \
+		>"$tmp/mm1.out" 2>&1
+	for way in "0 0" "0 1" "1 0"; do
+		read -r pipe split <<<"$way"
+		TCPGUARD_PIPELINE=$pipe TCPGUARD_DETECT_THREAD=$split "$bin" analyze -q -j 2 \
+			--max-memory 20M "$tmp/gen.pcap" --alerts "$tmp/mm2.alerts" >/dev/null 2>&1
+		if grep -q 'evicted under table pressure: [1-9]' "$tmp/mm1.out" &&
+		   [ -s "$tmp/mm1.alerts" ] && cmp -s "$tmp/mm1.alerts" "$tmp/mm2.alerts"; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "FAIL gen.pcap --max-memory 20M -j 2 (two threads $pipe," \
+				"detector thread $split): alerts differ from -j 1 (or nothing evicted)"
+		fi
+	done
 	# The measuring pass reads only the stretches of the file the alerts'
 	# times touch (an index noted on the first reading); the plain walk
 	# over every frame must measure the same.
