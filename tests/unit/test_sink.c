@@ -174,7 +174,7 @@ static void test_zeek_buffer_boundary(void **state)
 	unlink(path);
 }
 
-/* Rotation: a sink opened by @open on @name writes the sessions of
+/* Rotation: a sink made by @make on @name writes the sessions of
  * @before, its file is renamed away (to @name.1), the sink reopens its
  * path and writes those of @after (index lists ending in -1). The old
  * and new files' contents come back in *@a and *@b. */
