@@ -147,6 +147,20 @@ void tg_decode_tcp_opts(const uint8_t *opt, size_t len, struct tg_tcp_opts *o)
 		return;
 	}
 
+	/* Linux's SYN and SYN-ACK: MSS, SACK permitted, timestamps, NOP,
+	 * window scale. */
+	if (len == 20 && opt[0] == 2 && opt[1] == 4 && opt[4] == 4 && opt[5] == 2 &&
+	    opt[6] == 8 && opt[7] == 10 && opt[16] == 1 && opt[17] == 3 && opt[18] == 3) {
+		o->layout |= 2u | 4u << 4 | 8u << 8 | 1u << 12 | 3u << 16;
+		o->present |= TG_OPT_HAS_MSS | TG_OPT_HAS_SACKOK | TG_OPT_HAS_TS |
+			      TG_OPT_HAS_WSCALE;
+		o->mss = rd16(opt + 2);
+		o->ts_val = rd32(opt + 8);
+		o->ts_ecr = rd32(opt + 12);
+		o->wscale = opt[19];
+		return;
+	}
+
 	while (i < len) {
 		uint8_t kind = opt[i];
 		uint8_t olen;
@@ -219,8 +233,9 @@ bad:
 
 /* The TCP header at c->p; @ip_payload is the TCP segment length the IP
  * header declares. @pseudo is the pseudo-header sum for checksumming. */
-static enum tg_decode_verdict dec_tcp(struct cursor *c, struct tg_pkt *out,
-				      uint32_t ip_payload, uint32_t pseudo)
+static inline __attribute__((always_inline))
+enum tg_decode_verdict dec_tcp(struct cursor *c, struct tg_pkt *out,
+			       uint32_t ip_payload, uint32_t pseudo)
 {
 	const uint8_t *t = c->p;
 	uint32_t hlen;

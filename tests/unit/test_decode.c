@@ -899,6 +899,41 @@ static void test_tcp_opts_timestamp_fast_path(void **state)
 	assert_int_equal(fast.verdict, TG_OPT_BAD_LENGTH);
 }
 
+/* Linux's SYN options (MSS, SACK permitted, timestamps, NOP, window
+ * scale) take a fast path too: the same record as the walk over the same
+ * options padded with end-of-list; one byte off and the walk decides. */
+static void test_tcp_opts_linux_syn_fast_path(void **state)
+{
+	static const uint8_t syn[20] = {
+		2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 1, 2, 3, 0, 0, 0, 9, 1, 3, 3, 7,
+	};
+	uint8_t padded[24] = {0}, odd[20];
+	struct tg_tcp_opts fast, walk;
+
+	(void)state;
+	memcpy(padded, syn, sizeof(syn));
+	memset(&fast, 0, sizeof(fast));
+	memset(&walk, 0, sizeof(walk));
+	tg_decode_tcp_opts(syn, sizeof(syn), &fast);
+	tg_decode_tcp_opts(padded, sizeof(padded), &walk);
+	assert_memory_equal(&fast, &walk, sizeof(fast));
+	assert_int_equal(fast.verdict, TG_OPT_OK);
+	assert_int_equal(fast.present, TG_OPT_HAS_MSS | TG_OPT_HAS_SACKOK | TG_OPT_HAS_TS |
+				       TG_OPT_HAS_WSCALE);
+	assert_int_equal(fast.mss, 1460);
+	assert_int_equal(fast.ts_val, 0x10203);
+	assert_int_equal(fast.ts_ecr, 9);
+	assert_int_equal(fast.wscale, 7);
+	assert_int_equal(fast.layout, 0x31842);
+
+	/* Window scale's length damaged: the walk refuses it. */
+	memcpy(odd, syn, sizeof(odd));
+	odd[18] = 4;
+	memset(&fast, 0, sizeof(fast));
+	tg_decode_tcp_opts(odd, sizeof(odd), &fast);
+	assert_int_equal(fast.verdict, TG_OPT_RUNS_PAST_HEADER);
+}
+
 static void test_verdict_strings(void **state)
 {
 	(void)state;
@@ -1179,6 +1214,7 @@ int main(void)
 		cmocka_unit_test(test_opts_cut_inside_an_option),
 		cmocka_unit_test(test_tcp_opts_direct),
 		cmocka_unit_test(test_tcp_opts_timestamp_fast_path),
+		cmocka_unit_test(test_tcp_opts_linux_syn_fast_path),
 		cmocka_unit_test(test_verdict_strings),
 		cmocka_unit_test(test_addr_str),
 		cmocka_unit_test(test_addr_str_matches_inet_ntop),
