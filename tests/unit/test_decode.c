@@ -869,23 +869,33 @@ static void test_tcp_opts_direct(void **state)
 	assert_int_equal(o.verdict, TG_OPT_OK);
 }
 
-/* NOP, NOP, timestamps takes a fast path; the same options followed by
- * end-of-list padding take the general walk. Both must give the same
- * record, and a damaged timestamp length must still be refused. */
+/* Options @opt (@n bytes, a fast path's layout) into *@fast, checked
+ * against the general walk over the same options followed by end-of-list
+ * padding, which no fast path takes. */
+static void fast_as_walk(const uint8_t *opt, size_t n, struct tg_tcp_opts *fast)
+{
+	uint8_t padded[44] = {0};
+	struct tg_tcp_opts walk;
+
+	assert_true(n + 4 <= sizeof(padded));
+	memcpy(padded, opt, n);
+	memset(fast, 0, sizeof(*fast));
+	memset(&walk, 0, sizeof(walk));
+	tg_decode_tcp_opts(opt, n, fast);
+	tg_decode_tcp_opts(padded, n + 4, &walk);
+	assert_memory_equal(fast, &walk, sizeof(walk));
+}
+
+/* NOP, NOP, timestamps takes a fast path: the walk's record, and a
+ * damaged timestamp length must still be refused. */
 static void test_tcp_opts_timestamp_fast_path(void **state)
 {
 	static const uint8_t ts[12] = {1, 1, 8, 10, 0, 0, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef};
-	uint8_t padded[16] = {0};
 	uint8_t bad[12];
-	struct tg_tcp_opts fast, walk;
+	struct tg_tcp_opts fast;
 
 	(void)state;
-	memcpy(padded, ts, sizeof(ts));
-	memset(&fast, 0, sizeof(fast));
-	memset(&walk, 0, sizeof(walk));
-	tg_decode_tcp_opts(ts, sizeof(ts), &fast);
-	tg_decode_tcp_opts(padded, sizeof(padded), &walk);
-	assert_memory_equal(&fast, &walk, sizeof(fast));
+	fast_as_walk(ts, sizeof(ts), &fast);
 	assert_int_equal(fast.verdict, TG_OPT_OK);
 	assert_true(fast.present & TG_OPT_HAS_TS);
 	assert_int_equal(fast.ts_val, 0x1234);
@@ -900,23 +910,18 @@ static void test_tcp_opts_timestamp_fast_path(void **state)
 }
 
 /* Linux's SYN options (MSS, SACK permitted, timestamps, NOP, window
- * scale) take a fast path too: the same record as the walk over the same
- * options padded with end-of-list; one byte off and the walk decides. */
+ * scale) take a fast path too: the walk's record; one byte off and the
+ * walk decides. */
 static void test_tcp_opts_linux_syn_fast_path(void **state)
 {
 	static const uint8_t syn[20] = {
 		2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 1, 2, 3, 0, 0, 0, 9, 1, 3, 3, 7,
 	};
-	uint8_t padded[24] = {0}, odd[20];
-	struct tg_tcp_opts fast, walk;
+	uint8_t odd[20];
+	struct tg_tcp_opts fast;
 
 	(void)state;
-	memcpy(padded, syn, sizeof(syn));
-	memset(&fast, 0, sizeof(fast));
-	memset(&walk, 0, sizeof(walk));
-	tg_decode_tcp_opts(syn, sizeof(syn), &fast);
-	tg_decode_tcp_opts(padded, sizeof(padded), &walk);
-	assert_memory_equal(&fast, &walk, sizeof(fast));
+	fast_as_walk(syn, sizeof(syn), &fast);
 	assert_int_equal(fast.verdict, TG_OPT_OK);
 	assert_int_equal(fast.present, TG_OPT_HAS_MSS | TG_OPT_HAS_SACKOK | TG_OPT_HAS_TS |
 				       TG_OPT_HAS_WSCALE);
