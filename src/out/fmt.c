@@ -16,15 +16,13 @@ static const uint64_t pow10_tab[20] = {
 
 /* Decimal, written in place from the last digit back, two digits per
  * division (32-bit division while the value fits). */
-void tg_put_u64_long(struct fbuf *j, uint64_t v)
+size_t tg_fmt_u64(char *o, uint64_t v)
 {
 	/* Digits from the bit length: log10(2) ~ 1233/4096, one correction. */
 	unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
 	unsigned n = t + 1 - ((v | 1) < pow10_tab[t]);
-	char *e;
+	char *e = o + n;
 
-	e = j->b + j->n + n;
-	j->n += n;
 	while (v > UINT32_MAX) {
 		unsigned r = (unsigned)(v % 100);
 
@@ -35,12 +33,12 @@ void tg_put_u64_long(struct fbuf *j, uint64_t v)
 	for (uint32_t w = (uint32_t)v;;) {
 		if (w < 10) {
 			*--e = (char)('0' + w);
-			return;
+			return n;
 		}
 		if (w < 100) {
 			e -= 2;
 			memcpy(e, tg_digit_pairs + 2 * w, 2);
-			return;
+			return n;
 		}
 		e -= 2;
 		memcpy(e, tg_digit_pairs + 2 * (w % 100), 2);

@@ -50,8 +50,9 @@ static inline void put_addr(struct fbuf *j, const struct tg_addr *a)
 	j->n += tg_addr_put(a, j->b + j->n);
 }
 
-/* Decimal, any value (fmt.c). */
-void tg_put_u64_long(struct fbuf *j, uint64_t v);
+/* Decimal, any value, at @o; returns its length (fmt.c). Takes no
+ * struct fbuf, so that a record's cursor can stay in registers. */
+size_t tg_fmt_u64(char *o, uint64_t v);
 
 /* Most numbers in a record (TTLs, packet counts, retransmissions) are
  * one or two digits: those take no call. */
@@ -63,7 +64,7 @@ static inline __attribute__((always_inline)) void put_u64(struct fbuf *j, uint64
 		memcpy(j->b + j->n, tg_digit_pairs + 2 * v, 2);
 		j->n += 2;
 	} else {
-		tg_put_u64_long(j, v);
+		j->n += tg_fmt_u64(j->b + j->n, v);
 	}
 }
 
