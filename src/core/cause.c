@@ -128,7 +128,8 @@ struct out {
 	char *end;      /* last byte, kept for the NUL */
 };
 
-static void out_mem(struct out *o, const char *str, size_t n)
+static inline __attribute__((always_inline))
+void out_mem(struct out *o, const char *str, size_t n)
 {
 	if (n > (size_t)(o->end - o->p))
 		n = (size_t)(o->end - o->p);
@@ -136,12 +137,14 @@ static void out_mem(struct out *o, const char *str, size_t n)
 	o->p += n;
 }
 
-static void out_str(struct out *o, const char *str)
+static inline __attribute__((always_inline))
+void out_str(struct out *o, const char *str)
 {
 	out_mem(o, str, strlen(str));
 }
 
-static void out_u64(struct out *o, uint64_t v, int width)
+static inline __attribute__((always_inline))
+void out_u64(struct out *o, uint64_t v, int width)
 {
 	char t[24];
 	int i = 24;
