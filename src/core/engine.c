@@ -264,6 +264,18 @@ void tg_engine_advance(struct tg_engine *e, uint64_t now_ns)
 }
 
 /* Makes room by the eviction rule in the file comment. */
+/* Ends @s to make room: a lingering session with its own reason, any
+ * other as evicted (and counted). */
+static void end_for_room(struct tg_engine *e, struct tg_session *s)
+{
+	if (s->timer == TG_TIMER_TIME_WAIT) {
+		end_session(e, s, tg_tcp_end_reason(s, true));
+	} else {
+		e->st.evicted++;
+		end_session(e, s, TG_END_EVICTED);
+	}
+}
+
 static void evict_one(struct tg_engine *e)
 {
 	static const enum tg_timer order[] = {
@@ -276,32 +288,20 @@ static void evict_one(struct tg_engine *e)
 
 		if (!s)
 			continue;
-		if (order[i] == TG_TIMER_TIME_WAIT) {
-			end_session(e, s, tg_tcp_end_reason(s, true));
-		} else {
-			e->st.evicted++;
-			end_session(e, s, TG_END_EVICTED);
-		}
+		end_for_room(e, s);
 		return;
 	}
 }
 
 /* The side pool is empty: one session that holds an entry ends (see
- * tg_flow_rare_victim), a lingering one with its own reason, any other
- * as evicted. */
+ * tg_flow_rare_victim). */
 static void free_rare(struct tg_engine *e)
 {
 	struct tg_session *s = tg_flow_rare_victim(&e->ft);
 
 	e->st.rare_full++;
-	if (!s)
-		return;
-	if (s->timer == TG_TIMER_TIME_WAIT) {
-		end_session(e, s, tg_tcp_end_reason(s, true));
-	} else {
-		e->st.evicted++;
-		end_session(e, s, TG_END_EVICTED);
-	}
+	if (s)
+		end_for_room(e, s);
 }
 
 static inline bool server_port(const struct tg_engine *e, uint16_t p)
