@@ -315,6 +315,15 @@ static bool has_records(void *arg)
 	return atomic_load_explicit(&h->head, memory_order_acquire) != h->rtail;
 }
 
+/* The body of an EV_TIME or EV_ADV record: one time. */
+static inline uint64_t rec_u64(const uint8_t *rec)
+{
+	uint64_t v;
+
+	memcpy(&v, rec, sizeof(v));
+	return v;
+}
+
 /* Makes the call that the record at @rec (of type @type) stands for;
  * returns false at the end. */
 static bool replay(struct tg_handoff *h, uint32_t type, const uint8_t *rec,
@@ -340,13 +349,9 @@ static bool replay(struct tg_handoff *h, uint32_t type, const uint8_t *rec,
 		tg_detect_packet(h->d, &b->p, s, e->v.from_orig, e->v.created);
 		break;
 	}
-	case EV_TIME: {
-		uint64_t ts;
-
-		memcpy(&ts, rec, 8);
-		tg_detect_packet_time(h->d, ts);
+	case EV_TIME:
+		tg_detect_packet_time(h->d, rec_u64(rec));
 		break;
-	}
 	case EV_END:
 		memcpy(&b->s, rec, sizeof(b->s));
 		tg_detect_session_end(h->d, &b->s);
@@ -360,13 +365,9 @@ static bool replay(struct tg_handoff *h, uint32_t type, const uint8_t *rec,
 			tg_detect_session_end(h->d, &e->s);
 		break;
 	}
-	case EV_ADV: {
-		uint64_t now;
-
-		memcpy(&now, rec, 8);
-		tg_detect_advance(h->d, now);
+	case EV_ADV:
+		tg_detect_advance(h->d, rec_u64(rec));
 		break;
-	}
 	case EV_FIN:
 		return false;
 	default:        /* EV_WRAP */
