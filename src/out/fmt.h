@@ -21,18 +21,21 @@ struct fbuf {
 	size_t n;
 };
 
-static inline __attribute__((always_inline)) void putn(struct fbuf *j, const char *s, size_t l)
+static inline __attribute__((always_inline))
+void putn(struct fbuf *j, const char *s, size_t l)
 {
 	memcpy(j->b + j->n, s, l);
 	j->n += l;
 }
 
-static inline __attribute__((always_inline)) void put(struct fbuf *j, const char *s)
+static inline __attribute__((always_inline))
+void put(struct fbuf *j, const char *s)
 {
 	putn(j, s, strlen(s));
 }
 
-static inline __attribute__((always_inline)) void put_c(struct fbuf *j, char c)
+static inline __attribute__((always_inline))
+void put_c(struct fbuf *j, char c)
 {
 	j->b[j->n++] = c;
 }
@@ -56,7 +59,8 @@ size_t tg_fmt_u64(char *o, uint64_t v);
 
 /* Most numbers in a record (TTLs, packet counts, retransmissions) are
  * one or two digits: those take no call. */
-static inline __attribute__((always_inline)) void put_u64(struct fbuf *j, uint64_t v)
+static inline __attribute__((always_inline))
+void put_u64(struct fbuf *j, uint64_t v)
 {
 	if (v < 10) {
 		j->b[j->n++] = (char)('0' + v);
