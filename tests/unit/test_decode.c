@@ -886,12 +886,25 @@ static void fast_as_walk(const uint8_t *opt, size_t n, struct tg_tcp_opts *fast)
 	assert_memory_equal(fast, &walk, sizeof(walk));
 }
 
+/* The verdict on options @opt (@n bytes) with byte @at set to @v. */
+static uint8_t verdict_with(const uint8_t *opt, size_t n, size_t at, uint8_t v)
+{
+	uint8_t odd[40];
+	struct tg_tcp_opts o;
+
+	assert_true(n <= sizeof(odd) && at < n);
+	memcpy(odd, opt, n);
+	odd[at] = v;
+	memset(&o, 0, sizeof(o));
+	tg_decode_tcp_opts(odd, n, &o);
+	return o.verdict;
+}
+
 /* NOP, NOP, timestamps takes a fast path: the walk's record, and a
  * damaged timestamp length must still be refused. */
 static void test_tcp_opts_timestamp_fast_path(void **state)
 {
 	static const uint8_t ts[12] = {1, 1, 8, 10, 0, 0, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef};
-	uint8_t bad[12];
 	struct tg_tcp_opts fast;
 
 	(void)state;
@@ -902,11 +915,7 @@ static void test_tcp_opts_timestamp_fast_path(void **state)
 	assert_int_equal(fast.ts_ecr, 0xdeadbeef);
 	assert_int_equal(fast.layout, 0x811);
 
-	memcpy(bad, ts, sizeof(bad));
-	bad[3] = 9;
-	memset(&fast, 0, sizeof(fast));
-	tg_decode_tcp_opts(bad, sizeof(bad), &fast);
-	assert_int_equal(fast.verdict, TG_OPT_BAD_LENGTH);
+	assert_int_equal(verdict_with(ts, sizeof(ts), 3, 9), TG_OPT_BAD_LENGTH);
 }
 
 /* Linux's SYN options (MSS, SACK permitted, timestamps, NOP, window
@@ -917,7 +926,6 @@ static void test_tcp_opts_linux_syn_fast_path(void **state)
 	static const uint8_t syn[20] = {
 		2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 1, 2, 3, 0, 0, 0, 9, 1, 3, 3, 7,
 	};
-	uint8_t odd[20];
 	struct tg_tcp_opts fast;
 
 	(void)state;
@@ -932,11 +940,7 @@ static void test_tcp_opts_linux_syn_fast_path(void **state)
 	assert_int_equal(fast.layout, 0x31842);
 
 	/* Window scale's length damaged: the walk refuses it. */
-	memcpy(odd, syn, sizeof(odd));
-	odd[18] = 4;
-	memset(&fast, 0, sizeof(fast));
-	tg_decode_tcp_opts(odd, sizeof(odd), &fast);
-	assert_int_equal(fast.verdict, TG_OPT_RUNS_PAST_HEADER);
+	assert_int_equal(verdict_with(syn, sizeof(syn), 18, 4), TG_OPT_RUNS_PAST_HEADER);
 }
 
 static void test_verdict_strings(void **state)
