@@ -8,6 +8,8 @@
 #ifndef TG_ENGINE_H
 #define TG_ENGINE_H
 
+#include <stddef.h>
+
 #include "tcpguard/engine-t.h"
 
 /* Allocates the engine and its whole flow table. Returns NULL on bad
@@ -68,6 +70,18 @@ struct tg_detect *tg_engine_detect(struct tg_engine *e);
 
 /* Sessions open now under timer class @t (live status lines). */
 uint32_t tg_engine_active_in(const struct tg_engine *e, enum tg_timer t);
+
+/* Memory the flow table has not touched yet, in the order it will: the
+ * session records and side-pool entries past those ever handed out
+ * (@span[0], @span[1]; a length of 0 when none is left). Its pages are
+ * committed, and zeroed by the kernel, when a record on them is first
+ * written; a thread with a core to spare may fault them in ahead
+ * (madvise MADV_POPULATE_WRITE) so that cost leaves the tracking thread. */
+struct tg_mem_span {
+	void *at;
+	size_t len;
+};
+void tg_engine_untouched(const struct tg_engine *e, struct tg_mem_span span[2]);
 
 /* The Zeek-style uid of @s under @seed: "C" and 17 base-62 characters,
  * written into @buf (at least 19 bytes). Returns @buf. */

@@ -267,6 +267,8 @@ int cmd_analyze(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
+	if (h)
+		tg_handoff_prefault(h, e);
 	if (h && tg_handoff_start(h)) {
 		fputs("tcpguard: cannot start the output thread\n", stderr);
 		status = 2;

@@ -61,6 +61,10 @@ struct tg_handoff *tg_handoff_new(const struct tg_detect_cfg *detect,
  * (its table is still sized as if the detector were in it). */
 void tg_handoff_hook(struct tg_handoff *h, struct tg_engine_cfg *cfg);
 
+/* Lets the thread fault in the memory @e will touch next
+ * (tg_engine_untouched) while it waits for records, a few MiB ahead.
+ * Before tg_handoff_start. */
+void tg_handoff_prefault(struct tg_handoff *h, const struct tg_engine *e);
 /* Starts the thread; 0 or -errno. */
 int tg_handoff_start(struct tg_handoff *h);
 

@@ -168,6 +168,16 @@ uint32_t tg_engine_active_in(const struct tg_engine *e, enum tg_timer t)
 	return (unsigned)t < TG_TIMER__COUNT ? e->ft.list[t].count : 0;
 }
 
+void tg_engine_untouched(const struct tg_engine *e, struct tg_mem_span span[2])
+{
+	const struct tg_flow_table *t = &e->ft;
+
+	span[0] = (struct tg_mem_span){ t->s + t->high,
+					(size_t)(t->cap - t->high) * sizeof(*t->s) };
+	span[1] = (struct tg_mem_span){ t->rare + t->rare_high,
+					(size_t)(t->rare_cap - t->rare_high) * sizeof(*t->rare) };
+}
+
 /* The whole evidence of @s: its running part and, if it took one, its
  * side-pool entry. */
 static void gather_evidence(const struct tg_flow_table *t, const struct tg_session *s,

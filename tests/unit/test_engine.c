@@ -433,6 +433,49 @@ static void test_packet_tap(void **state)
 	assert_int_equal(b.o.ev[0].flags, 0);
 }
 
+/* The untouched memory starts as the whole table, shrinks by a record
+ * for each record first handed out (a session, then the side-pool entry
+ * its reset takes), and stays put when an ended session's record is
+ * reused. */
+static void test_untouched(void **state)
+{
+	struct tg_mem_span a[2], b[2], c[2];
+	struct rig r;
+	size_t rec = sizeof(struct tg_session);
+
+	(void)state;
+	rig_init(&r, NULL);
+	tg_engine_untouched(r.e, a);
+	assert_non_null(a[0].at);
+	assert_int_equal(a[0].len, 1024 * rec);
+	assert_non_null(a[1].at);
+	assert_true(a[1].len > 0);
+
+	tx(&r, 0, H_C2S, H_S, 1000, 0, 0);
+	tg_engine_untouched(r.e, b);
+	assert_ptr_equal(b[0].at, (char *)a[0].at + rec);
+	assert_int_equal(b[0].len, a[0].len - rec);
+	assert_ptr_equal(b[1].at, a[1].at);
+	assert_int_equal(b[1].len, a[1].len);
+
+	tx(&r, 1, H_S2C, H_RA, 0, 1001, 0);
+	tg_engine_advance(r.e, H_MS(60000));
+	assert_int_equal(r.o.n, 1);
+	tg_engine_untouched(r.e, b);
+	assert_ptr_equal(b[0].at, (char *)a[0].at + rec);
+	assert_true((char *)b[1].at > (char *)a[1].at);
+	assert_int_equal((char *)b[1].at - (char *)a[1].at, a[1].len - b[1].len);
+
+	/* The tuple again, once the first session has ended: its record. */
+	tx(&r, 60001, H_C2S, H_S, 7000, 0, 0);
+	tg_engine_untouched(r.e, c);
+	assert_ptr_equal(c[0].at, b[0].at);
+	assert_int_equal(c[0].len, b[0].len);
+	tg_engine_finish(r.e);
+	assert_int_equal(r.o.n, 2);
+	tg_engine_free(r.e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_handshake_timer),
 		cmocka_unit_test(test_uid),
 		cmocka_unit_test(test_packet_tap),
+		cmocka_unit_test(test_untouched),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
