@@ -6,7 +6,8 @@
 # wall-clock lines) and, for the demo, the summary must equal the
 # expected files in tests/data/expected/ byte for byte; the attack
 # captures in tests/data/attacks/ must give the expected alerts and the
-# others none. A capture NAME.pcap
+# others none. The JSON must be the same with the decoder's and the
+# tracker's fast paths off (TCPGUARD_FAST_PATHS=0). A capture NAME.pcap
 # with a NAME.args beside it is analysed with the options in that file
 # (one line, split into words), e.g. shorter timers.
 #
@@ -51,6 +52,10 @@ for pcap in "$data"/*.pcap; do
 	grep -v -e '^#open' -e '^#close' "$tmp/$name.raw.log" >"$tmp/$name.conn.log"
 	check "$name.json" "$tmp/$name.json" "$exp/$name.json"
 	check "$name.conn.log" "$tmp/$name.conn.log" "$exp/$name.conn.log"
+	# Decoding and tracking by their general paths only: the same JSON.
+	TCPGUARD_FAST_PATHS=0 "$bin" analyze -q "${args[@]}" --json "$tmp/$name.general.json" \
+		"$pcap" 2>/dev/null
+	check "$name.json (fast paths off)" "$tmp/$name.general.json" "$exp/$name.json"
 done
 "$bin" analyze "$data/demo.pcap" >"$tmp/demo.summary" 2>&1
 check "demo.summary" "$tmp/demo.summary" "$exp/demo.summary"

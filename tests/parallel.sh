@@ -132,6 +132,21 @@ if "$gen" --sessions 50000 --flood 20000 --scan 2000 "$tmp/gen.pcap" >/dev/null 
 		fail=$((fail + 1))
 		echo "FAIL measuring with the index differs from the plain walk"
 	fi
+	# The decoder's and the tracker's fast paths against their general
+	# paths (TCPGUARD_FAST_PATHS=0): the same sessions, the same alerts.
+	"$bin" analyze -q --no-detect "$tmp/gen.pcap" --json "$tmp/fp1.json" >/dev/null 2>&1
+	TCPGUARD_FAST_PATHS=0 "$bin" analyze -q --no-detect "$tmp/gen.pcap" \
+		--json "$tmp/fp0.json" >/dev/null 2>&1
+	TCPGUARD_FAST_PATHS=0 "$bin" analyze -q "$tmp/gen.pcap" --alerts "$tmp/fp0.alerts" \
+		>/dev/null 2>&1
+	sort -o "$tmp/fp0.alerts" "$tmp/fp0.alerts"
+	if [ -s "$tmp/fp1.json" ] && cmp -s "$tmp/fp1.json" "$tmp/fp0.json" &&
+	   cmp -s "$tmp/1.alerts" "$tmp/fp0.alerts"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL gen.pcap with the fast paths off: sessions or alerts differ"
+	fi
 else
 	fail=$((fail + 1))
 	echo "FAIL capture generator"

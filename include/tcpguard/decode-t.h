@@ -132,7 +132,8 @@ struct tg_pkt {
 struct tg_decode_cfg {
 	bool validate_csum;      /* drop packets with bad IP/TCP checksums */
 	uint8_t max_tunnel_depth;/* 0 means the default (4) */
-	bool no_fast_path;       /* always the general walk (tests compare) */
+	bool no_fast_path;       /* always the general walk, and in the engine
+	                          * the general tracking step (tests compare) */
 };
 
 #endif

@@ -24,12 +24,18 @@ void tg_tcp_begin(struct tg_session *s, const struct tg_pkt *p, bool flip);
  * the same tuple (Zeek IsReuse: a SYN after a close, or with a new ISN). */
 bool tg_tcp_is_reuse(const struct tg_session *s, const struct tg_pkt *p);
 
+/* tg_tcp_step's @how. */
+#define TG_STEP_EVIDENCE 0x1    /* keep the running evidence and reset photograph */
+#define TG_STEP_GENERAL  0x2    /* no fast path: the general one for every
+                                 * packet (the same result; tests compare) */
+
 /* Processes @p, sent by the originator when @from_orig. Updates @s, which
  * may flip roles (then the caller's notion of direction is stale), and
- * with @evidence its running evidence and reset photograph. Takes a
- * side-pool entry of table @t for @s the first time it needs one. */
-void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s, bool evidence,
-		 const struct tg_pkt *p, bool from_orig);
+ * with TG_STEP_EVIDENCE in @how its running evidence and reset
+ * photograph. Takes a side-pool entry of table @t for @s the first time it
+ * needs one. */
+void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s,
+		 const struct tg_pkt *p, bool from_orig, unsigned how);
 
 /* Which timer class @s belongs in after its last packet. */
 enum tg_timer tg_tcp_timer(const struct tg_session *s);

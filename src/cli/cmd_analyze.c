@@ -180,6 +180,11 @@ int cmd_analyze(int argc, char **argv)
 	cfg.on_end = on_end;
 	cfg.cb_ctx = a;
 	cfg.on_alert = on_alert;
+	/* TCPGUARD_FAST_PATHS=0: decoding and tracking by their general paths
+	 * only, for the tests to compare with. */
+	const char *fast = getenv("TCPGUARD_FAST_PATHS");
+
+	cfg.decode.no_fast_path = fast && !strcmp(fast, "0");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qhj:", opts, NULL)) != -1) {
 		switch (c) {

@@ -77,6 +77,7 @@ struct tg_engine {
 	 * recomputed from the list heads after each expiry pass. */
 	uint64_t next_deadline;
 	uint64_t timeout_ns[TG_TIMER__COUNT];
+	unsigned step_how;                /* tg_tcp_step's TG_STEP_* */
 	uint8_t server_port[65536 / 8];
 };
 
@@ -97,6 +98,8 @@ struct tg_engine *tg_engine_new(const struct tg_engine_cfg *cfg)
 	if (!e)
 		return NULL;
 	e->cfg = *cfg;
+	e->step_how = (cfg->no_evidence ? 0 : TG_STEP_EVIDENCE) |
+		      (cfg->decode.no_fast_path ? TG_STEP_GENERAL : 0);
 	if (cfg->max_memory) {
 		/* The budget covers the detector's tables too. */
 		uint64_t fixed = sizeof(*e) +
@@ -431,7 +434,7 @@ static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 			    s->orig_p == p->sport;
 		created = true;
 	}
-	tg_tcp_step(&e->ft, s, !e->cfg.no_evidence, p, from_orig);
+	tg_tcp_step(&e->ft, s, p, from_orig, e->step_how);
 	if (e->det)
 		tg_detect_packet(e->det, p, s, from_orig, created);
 	if (e->cfg.on_packet)

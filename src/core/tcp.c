@@ -424,8 +424,8 @@ static inline bool is_clean(const struct tg_dir *d)
 /* Zeek's reassembler, reduced to what conn.log needs: data delivered in
  * order advances @reassem; an ACK from the peer beyond it reveals a gap,
  * less the bytes already seen out of order above the hole. */
-static void ack_received(struct tg_flow_table *t, struct tg_session *s, int dir,
-			 uint32_t ack)
+static inline __attribute__((always_inline))
+void ack_received(struct tg_flow_table *t, struct tg_session *s, int dir, uint32_t ack)
 {
 	struct tg_dir *d = &s->d[dir];
 	uint32_t up_to = ack;
@@ -611,15 +611,22 @@ static inline bool rst_out_of_window(int32_t off, uint32_t rcv_win)
  * together with what its sender and receiver had done up to then. */
 static void ev_reset(struct tg_flow_table *t, struct tg_session *s, int dir,
 		     const struct tg_pkt *p, uint32_t gap_us);
-static void ev_talk(struct tg_flow_table *t, struct tg_session *s, int dir,
-		    const struct tg_pkt *p);
+static inline __attribute__((always_inline))
+void ev_talk(struct tg_flow_table *t, struct tg_session *s, int dir, const struct tg_pkt *p);
+
+/* Microseconds since the session's previous packet (0 for the first). */
+static inline uint32_t ev_gap_us(const struct tg_session *s, const struct tg_pkt *p)
+{
+	uint64_t gap = p->ts_ns > s->last_ns && (s->d[0].pkts || s->d[1].pkts)
+		       ? (p->ts_ns - s->last_ns) / 1000u : 0;
+
+	return gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
+}
 
 static void ev_before(struct tg_flow_table *t, struct tg_session *s, int dir,
 		      const struct tg_pkt *p)
 {
-	uint64_t gap = p->ts_ns > s->last_ns && (s->d[0].pkts || s->d[1].pkts)
-		       ? (p->ts_ns - s->last_ns) / 1000u : 0;
-	uint32_t gap_us = gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
+	uint32_t gap_us = ev_gap_us(s, p);
 
 	if (p->tcp_flags & TG_TCP_RST)
 		ev_reset(t, s, dir, p, gap_us);
@@ -630,8 +637,8 @@ static void ev_before(struct tg_flow_table *t, struct tg_session *s, int dir,
 
 /* A packet other than a reset: is it one "after the reset", or new data
  * after the other side's FIN? */
-static void ev_talk(struct tg_flow_table *t, struct tg_session *s, int dir,
-		    const struct tg_pkt *p)
+static inline __attribute__((always_inline))
+void ev_talk(struct tg_flow_table *t, struct tg_session *s, int dir, const struct tg_pkt *p)
 {
 	const struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
 	struct tg_ev_live *ev = &s->ev;
@@ -762,9 +769,89 @@ static void ev_after(struct tg_session *s, int dir, const struct tg_pkt *p)
 						: scaled_win(s, dir, p->win);
 }
 
-void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s, bool evidence,
-		 const struct tg_pkt *p, bool from_orig)
+/* An ACK from the other side moves the highest ACK of @d's data forward
+ * (an ACK of 0 far ahead is taken for an unset field). */
+static inline void ack_advance(struct tg_dir *d, uint32_t ack)
 {
+	int32_t da = seq_delta(ack, d->ack_seq);
+
+	if (!(ack == 0 && da > SEQ_JUMP_MAX) && da > 0) {
+		if (ack < d->ack_seq)
+			d->ack_wraps++;
+		d->ack_seq = ack;
+	}
+}
+
+/* The sender's counters and looks, after its packet @p. */
+static inline void count_sent(struct tg_dir *d, const struct tg_pkt *p)
+{
+	d->flags_seen |= p->tcp_flags;
+	d->pkts++;
+	tg_dir_add_ip_bytes(d, p->ip_len);
+	d->ipid_last = p->ip_id;
+	if (p->ttl < d->ttl_min)
+		d->ttl_min = p->ttl;
+	if (p->ttl > d->ttl_max)
+		d->ttl_max = p->ttl;
+}
+
+/* The packet a session is mostly made of: an ACK, with data or without,
+ * and no SYN, FIN or RST, between two established sides that have both
+ * sent, with an open window and no zero-window episode. Such a packet
+ * changes no state, closes nothing and can only add the D or A letter, so
+ * of the general path below only these steps are left (in its order):
+ * its evidence, the history letter, the times, the peer's ACK point, the
+ * sender's highest sequence, the reassembly shadow and the counters. */
+static inline bool is_plain(const struct tg_session *s, const struct tg_pkt *p,
+			    int dir)
+{
+	const struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
+	uint8_t fl = p->tcp_flags;
+
+	return (fl & (TG_TCP_SYN | TG_TCP_FIN | TG_TCP_RST | TG_TCP_ACK)) == TG_TCP_ACK &&
+	       !(p->csum_checked && !p->csum_ok) && p->win &&
+	       d->state == TG_EP_ESTABLISHED && peer->state == TG_EP_ESTABLISHED &&
+	       (d->dflags & TG_DF_SENT) && !((d->dflags | peer->dflags) & TG_DF_ZW_OPEN) &&
+	       !(s->hist_len == 1 && s->hist[0] == 'H');
+}
+
+static void step_plain(struct tg_flow_table *t, struct tg_session *s, bool evidence,
+		       const struct tg_pkt *p, int dir)
+{
+	struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
+	uint32_t len = p->payload_len;
+	bool underflow = false;
+
+	if (evidence) {
+		/* ev_before, for a packet that is no reset */
+		uint32_t gap_us = ev_gap_us(s, p);
+
+		ev_talk(t, s, dir, p);
+		s->ev.last_gap_us = gap_us;
+	}
+	(void)rel_seq(d, p->seq, d->last_seq, d->seq_wraps, &underflow);
+	if (len)
+		hist_check(s, dir, TG_HS_DATA, 'D');
+	else
+		hist_check(s, dir, TG_HS_ACK, 'A');
+	if (!((s->d[0].dflags & TG_DF_DID_CLOSE) && (s->d[1].dflags & TG_DF_DID_CLOSE)))
+		s->last_ns = p->ts_ns;
+	else
+		s->flags |= TG_SF_LAST_FROZEN;
+	ack_advance(peer, p->ack);
+	update_last_seq(s, dir, p->seq + len, p->tcp_flags, len);
+	ack_received(t, s, !dir, p->ack);
+	if (len > 0 && !underflow && p->payload_cap >= len)
+		data_sent(t, s, dir, p->seq, len);
+	count_sent(d, p);
+	if (evidence)
+		ev_after(s, dir, p);
+}
+
+void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s,
+		 const struct tg_pkt *p, bool from_orig, unsigned how)
+{
+	bool evidence = how & TG_STEP_EVIDENCE;
 	int dir = from_orig ? 0 : 1;
 	struct tg_dir *d, *peer;
 	uint8_t fl = p->tcp_flags;
@@ -775,6 +862,10 @@ void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s, bool evidence,
 	uint8_t flipped;
 	bool syn = fl & TG_TCP_SYN, fin = fl & TG_TCP_FIN, rst = fl & TG_TCP_RST;
 
+	if (!(how & TG_STEP_GENERAL) && is_plain(s, p, dir)) {
+		step_plain(t, s, evidence, p, dir);
+		return;
+	}
 	/* A bad checksum drops the packet after counting it (Zeek 'C'). */
 	if (p->csum_checked && !p->csum_ok) {
 		struct tg_dir_rare *x = rare_dir(t, s, dir);
@@ -819,13 +910,7 @@ void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s, bool evidence,
 		if (peer->state == TG_EP_INACTIVE) {
 			init_seqs(peer, p->ack - 1, p->ack - 1);
 		} else if (!rst) {
-			int32_t da = seq_delta(p->ack, peer->ack_seq);
-
-			if (!(p->ack == 0 && da > SEQ_JUMP_MAX) && da > 0) {
-				if (p->ack < peer->ack_seq)
-					peer->ack_wraps++;
-				peer->ack_seq = p->ack;
-			}
+			ack_advance(peer, p->ack);
 		}
 	}
 	update_last_seq(s, dir, end_seq, fl, len);
@@ -863,14 +948,7 @@ void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s, bool evidence,
 	}
 
 	d->dflags |= TG_DF_SENT;
-	d->flags_seen |= fl;
-	d->pkts++;
-	tg_dir_add_ip_bytes(d, p->ip_len);
-	d->ipid_last = p->ip_id;
-	if (p->ttl < d->ttl_min)
-		d->ttl_min = p->ttl;
-	if (p->ttl > d->ttl_max)
-		d->ttl_max = p->ttl;
+	count_sent(d, p);
 	if (evidence)
 		ev_after(s, dir, p);
 }
