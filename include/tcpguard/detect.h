@@ -73,6 +73,20 @@ void tg_detect_measure(struct tg_detect *d, const struct tg_pkt *p);
  * tg_detect_wants_measure, constant time for times that run forward. */
 bool tg_detect_measure_wants(struct tg_detect *d, uint64_t ts_ns);
 
+/* Measuring on more threads than one: a tally for each other thread,
+ * made after tg_detect_wants_measure, that reads the detector but writes
+ * only itself (tg_measure_wants and tg_measure_packet as
+ * tg_detect_measure_wants and tg_detect_measure), added to the
+ * signatures by tg_measure_merge once its thread is done. Meanwhile
+ * nothing may change the detector but tg_detect_measure and
+ * tg_detect_measure_wants. The one allocation is tg_measure_new's. */
+struct tg_measure;
+struct tg_measure *tg_measure_new(const struct tg_detect *d);
+bool tg_measure_wants(struct tg_measure *m, uint64_t ts_ns);
+void tg_measure_packet(struct tg_measure *m, const struct tg_pkt *p);
+void tg_measure_merge(struct tg_detect *d, const struct tg_measure *m);
+void tg_measure_free(struct tg_measure *m);
+
 /* Whether tg_detect_measure_wants holds for any time in [@from, @to]. */
 bool tg_detect_measure_span(const struct tg_detect *d, uint64_t from, uint64_t to);
 

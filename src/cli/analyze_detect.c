@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,10 +158,24 @@ void tg_cli_chunks_close(struct tg_cli_chunks *c, struct tg_source *src, bool co
 		c->ok = false;
 }
 
+/* One thread's share of a file's measuring: a tally of its own (m), the
+ * chunks [from, to) of the file's index (all of the file, walked
+ * frame by frame, without one). */
+struct measure_job {
+	struct tg_measure *m;
+	const struct tg_detect *det;
+	const struct tg_decode_cfg *dc;
+	const char *path;
+	const char *filter;
+	const struct tg_cli_chunks *ck;
+	size_t from, to;
+	uint64_t stop;
+	pthread_t th;
+};
+
 /* Measures the frames @src delivers next: @limit of them (or all), until
- * one comes after @stop. Returns false once past @stop or at the end. */
-static bool measure_frames(struct tg_detect *det, const struct tg_decode_cfg *dc,
-			   struct tg_source *src, uint64_t limit, uint64_t stop)
+ * one comes after j->stop. Returns false once past it or at the end. */
+static bool measure_frames(struct measure_job *j, struct tg_source *src, uint64_t limit)
 {
 	struct tg_frame f;
 	struct tg_pkt p;
@@ -168,8 +183,8 @@ static bool measure_frames(struct tg_detect *det, const struct tg_decode_cfg *dc
 	for (uint64_t k = 0; k < limit; k++) {
 		if (tg_source_next(src, &f) != 1)
 			return false;
-		if (!tg_detect_measure_wants(det, f.ts_ns)) {
-			if (f.ts_ns > stop)
+		if (!tg_measure_wants(j->m, f.ts_ns)) {
+			if (f.ts_ns > j->stop)
 				return false;
 			continue;
 		}
@@ -180,55 +195,118 @@ static bool measure_frames(struct tg_detect *det, const struct tg_decode_cfg *dc
 			continue;
 		p.ts_ns = f.ts_ns;
 		p.num = f.num;
-		if (tg_decode(dc, f.link, f.data, f.cap_len, f.wire_len, &p) == TG_DEC_TCP)
-			tg_detect_measure(det, &p);
+		if (tg_decode(j->dc, f.link, f.data, f.cap_len, f.wire_len, &p) == TG_DEC_TCP)
+			tg_measure_packet(j->m, &p);
 	}
 	return true;
 }
 
-/* Decodes the frames of @path in the alerts' time again and lets the
- * detector measure: with an index of @path (@ck), only the stretches
- * whose frames' times meet an alert's; without, every frame up to the
- * end of the last alert. */
-static void measure_file(struct tg_detect *det, const struct tg_decode_cfg *dc,
-			 const char *path, const char *filter,
-			 const struct tg_cli_chunks *ck)
+/* Whether the walk reads chunk @c: when a frame in it may be measured,
+ * or when one of its frames ends the walk (as the plain walk would end
+ * there, and measure what comes before it). */
+static bool chunk_read(const struct measure_job *j, const struct tg_cli_chunk *c)
 {
-	/* Past the end of every alert (captures run forward, give or take
-	 * a second): nothing left to measure. */
-	uint64_t stop = tg_detect_last_end(det) + 1000000000ull;
+	return c->max_ts > j->stop || tg_detect_measure_span(j->det, c->min_ts, c->max_ts);
+}
+
+static void *measure_run(void *arg)
+{
+	struct measure_job *j = arg;
 	struct tg_source src;
-	bool at = true;         /* src is at the start of the next chunk */
+	bool at;                /* src is at the start of the next chunk */
 
-	if (tg_source_open_file(&src, path, filter))
-		return;
-	/* TCPGUARD_MEASURE_INDEX=0: the plain walk, for the tests to compare
-	 * with. */
-	const char *env = getenv("TCPGUARD_MEASURE_INDEX");
-
-	if (!ck || !ck->ok || !src.ops->seek || (env && !strcmp(env, "0"))) {
-		measure_frames(det, dc, &src, UINT64_MAX, stop);
+	if (tg_source_open_file(&src, j->path, j->filter))
+		return NULL;
+	if (!j->ck || !src.ops->seek) {
+		/* The plain walk reads it all: the first share's to do. */
+		if (j->from == 0)
+			measure_frames(j, &src, UINT64_MAX);
 		tg_source_close(&src);
-		return;
+		return NULL;
 	}
-	for (size_t i = 0; i < ck->n; i++) {
-		const struct tg_cli_chunk *c = &ck->v[i];
+	at = j->from == 0;
+	for (size_t i = j->from; i < j->to; i++) {
+		const struct tg_cli_chunk *c = &j->ck->v[i];
 
-		/* Read a stretch when a frame in it may be measured, or when
-		 * one of its frames ends the walk (as the plain walk would
-		 * end there, and measure what comes before it). */
-		if (c->max_ts <= stop &&
-		    !tg_detect_measure_span(det, c->min_ts, c->max_ts)) {
+		if (!chunk_read(j, c)) {
 			at = false;
 			continue;
 		}
 		if (!at && src.ops->seek(&src, &c->pos))
 			break;
 		at = true;
-		if (!measure_frames(det, dc, &src, c->frames, stop))
+		if (!measure_frames(j, &src, c->frames))
 			break;
 	}
 	tg_source_close(&src);
+	return NULL;
+}
+
+/* Decodes the frames of @path in the alerts' time again and lets the
+ * detector measure: with an index of @path (@ck), only the stretches
+ * whose frames' times meet an alert's, split between @threads threads
+ * (at most two); without, every frame up to the end of the last alert. */
+static void measure_file(struct tg_detect *det, const struct tg_decode_cfg *dc,
+			 const char *path, const char *filter,
+			 const struct tg_cli_chunks *ck, unsigned threads)
+{
+	struct measure_job j[2] = { {
+		.det = det, .dc = dc, .path = path, .filter = filter, .ck = ck,
+		/* Past the end of every alert (captures run forward, give or
+		 * take a second): nothing left to measure. */
+		.stop = tg_detect_last_end(det) + 1000000000ull,
+	} };
+	unsigned n = 1;
+	/* TCPGUARD_MEASURE_INDEX=0: the plain walk, for the tests to compare
+	 * with. */
+	const char *env = getenv("TCPGUARD_MEASURE_INDEX");
+
+	if (!ck || !ck->ok || (env && !strcmp(env, "0")))
+		j[0].ck = NULL;
+	if (j[0].ck) {
+		uint64_t total = 0, half = 0;
+		size_t end = 0, mid;
+
+		/* The walk ends in the first chunk with a frame past the stop
+		 * (frames past it are never measured): the chunks up to that
+		 * one are all it reads. */
+		while (end < ck->n && ck->v[end].max_ts <= j[0].stop)
+			end++;
+		if (end < ck->n)
+			end++;
+		for (size_t i = 0; i < end; i++)
+			if (chunk_read(&j[0], &ck->v[i]))
+				total += ck->v[i].frames;
+		/* A second thread for the second half of those frames. */
+		for (mid = 0; mid < end && half * 2 < total; mid++)
+			if (chunk_read(&j[0], &ck->v[mid]))
+				half += ck->v[mid].frames;
+		j[0].to = end;
+		if (threads > 1 && mid > 0 && mid < end) {
+			j[1] = j[0];
+			j[0].to = mid;
+			j[1].from = mid;
+			n = 2;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!(j[i].m = tg_measure_new(det)))
+			goto out;
+	if (n == 2 && pthread_create(&j[1].th, NULL, measure_run, &j[1])) {
+		/* No second thread: this one reads the whole of it. */
+		j[0].to = j[1].to;
+		tg_measure_free(j[1].m);
+		j[1].m = NULL;
+		n = 1;
+	}
+	measure_run(&j[0]);
+	if (n == 2)
+		pthread_join(j[1].th, NULL);
+	for (unsigned i = 0; i < n; i++)
+		tg_measure_merge(det, j[i].m);
+out:
+	for (unsigned i = 0; i < n; i++)
+		tg_measure_free(j[i].m);
 }
 
 void tg_cli_detect_finish(struct tg_cli_detect *d, struct tg_engine *e,
@@ -252,7 +330,7 @@ void tg_cli_detect_finish_det(struct tg_cli_detect *d, struct tg_detect *det,
 	if (rereadable && n > 0 && tg_detect_wants_measure(det))
 		for (int i = 0; i < n; i++)
 			measure_file(det, &cfg->decode, files[i], filter,
-				     i < d->nchunks ? &d->chunks[i] : NULL);
+				     i < d->nchunks ? &d->chunks[i] : NULL, d->measure_threads);
 	tg_detect_flush(det, true);
 	if (d->f)
 		fflush(d->f);

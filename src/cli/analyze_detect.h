@@ -56,6 +56,7 @@ struct tg_cli_detect {
 	uint64_t unkept;        /* ended alerts past TG_CLI_ALERTS_KEPT */
 	struct tg_cli_chunks *chunks;   /* one per input, for measuring */
 	int nchunks;
+	unsigned measure_threads;       /* threads the measuring may use (0: 1) */
 };
 
 /* Ended alerts kept for the summary of a long watch. */

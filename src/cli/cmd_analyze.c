@@ -243,6 +243,8 @@ int cmd_analyze(int argc, char **argv)
 				   cfg.uid_seed);
 	if (status || (status = tg_cli_detect_setup(&a->det, &cfg)))
 		goto out;
+	/* -j N: the signatures' measuring after the run on two threads. */
+	a->det.measure_threads = jobs > 1 ? 2 : 1;
 
 	if (jobs > 1 && !tg_cli_par_pipelined(&cfg, (unsigned)jobs)) {
 		sigaction(SIGINT, &sa, NULL);

@@ -1622,27 +1622,64 @@ uint64_t tg_detect_last_end(const struct tg_detect *d)
 	return end;
 }
 
-bool tg_detect_measure_wants(struct tg_detect *d, uint64_t ts_ns)
+/* tg_detect_measure_wants with the cursor @at (where the last lookup
+ * ended) kept by the caller. */
+static bool wants_at(const struct tg_detect *d, uint32_t *at, uint64_t ts_ns)
 {
 	if (d->spans_ok) {
 		/* Captures run forward: the span of the last lookup, or one of
 		 * the next ones, nearly always answers. */
-		uint32_t i = d->span_at;
+		uint32_t i = *at;
 
 		if (i < d->nspans && ts_ns >= d->spans[i].from) {
 			while (i < d->nspans && ts_ns > d->spans[i].to)
 				i++;
-			d->span_at = i;
+			*at = i;
 			return i < d->nspans && ts_ns >= d->spans[i].from;
 		}
 		if (i == 0 || ts_ns > d->spans[i - 1].to)
 			return false;   /* between span i-1 and i */
 		/* Time went back past earlier spans. */
 		i = span_ending_from(d, ts_ns);
-		d->span_at = i;
+		*at = i;
 		return i < d->nspans && ts_ns >= d->spans[i].from;
 	}
 	return tg_detect_measure_span(d, ts_ns, ts_ns);
+}
+
+bool tg_detect_measure_wants(struct tg_detect *d, uint64_t ts_ns)
+{
+	return wants_at(d, &d->span_at, ts_ns);
+}
+
+/* What @p counts as for alert @a's signature (MV_NONE: not measured). */
+enum { MV_NONE, MV_TP, MV_FN, MV_FP, MV_FP_COMPLETED };
+
+static int measure_verdict(const struct tg_detect *d, const struct tg_alert *a,
+			   const struct tg_pkt *p, uint8_t fl)
+{
+	bool match;
+
+	/* The rule is in force while the attack lasts. */
+	if (p->ts_ns < a->start_ns || p->ts_ns > a->end_ns)
+		return MV_NONE;
+	match = tg_sig_match(&a->sig, p);
+	if (is_attack(d, a, p, fl))
+		return match ? MV_TP : MV_FN;
+	if (!match)
+		return MV_NONE;
+	return tg_detect_completed(d, &p->src) ? MV_FP_COMPLETED : MV_FP;
+}
+
+/* Adds verdict @v to the counts tp, fn, fp, fp_completed at @n. */
+static inline void tally(uint64_t n[4], int v)
+{
+	if (v == MV_FP_COMPLETED) {
+		n[2]++;
+		n[3]++;
+	} else if (v != MV_NONE) {
+		n[v - MV_TP]++;
+	}
 }
 
 void tg_detect_measure(struct tg_detect *d, const struct tg_pkt *p)
@@ -1654,27 +1691,73 @@ void tg_detect_measure(struct tg_detect *d, const struct tg_pkt *p)
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		struct tg_alert *a = &d->slots[i].a;
 		struct tg_sig *g = &a->sig;
-		bool match, atk;
+		uint64_t n[4] = { 0 };
 
 		if (!a->has_sig)
 			continue;
 		g->measured = true;
-		/* The rule is in force while the attack lasts. */
-		if (p->ts_ns < a->start_ns || p->ts_ns > a->end_ns)
-			continue;
-		match = tg_sig_match(g, p);
-		atk = is_attack(d, a, p, fl);
-		if (atk) {
-			if (match)
-				g->tp++;
-			else
-				g->fn++;
-		} else if (match) {
-			g->fp++;
-			if (tg_detect_completed(d, &p->src))
-				g->fp_completed++;
-		}
+		tally(n, measure_verdict(d, a, p, fl));
+		g->tp += n[0];
+		g->fn += n[1];
+		g->fp += n[2];
+		g->fp_completed += n[3];
 	}
+}
+
+struct tg_measure {
+	const struct tg_detect *d;
+	uint32_t span_at;
+	bool any;               /* a SYN or reset was measured */
+	uint64_t n[][4];        /* per slot: tp, fn, fp, fp_completed */
+};
+
+struct tg_measure *tg_measure_new(const struct tg_detect *d)
+{
+	struct tg_measure *m = calloc(1, sizeof(*m) + (size_t)d->nslots * sizeof(m->n[0]));
+
+	if (m)
+		m->d = d;
+	return m;
+}
+
+bool tg_measure_wants(struct tg_measure *m, uint64_t ts_ns)
+{
+	return wants_at(m->d, &m->span_at, ts_ns);
+}
+
+void tg_measure_packet(struct tg_measure *m, const struct tg_pkt *p)
+{
+	const struct tg_detect *d = m->d;
+	uint8_t fl = p->tcp_flags & FLAG_MASK;
+
+	if (!(fl & (TG_TCP_SYN | TG_TCP_RST)))
+		return;
+	m->any = true;
+	for (uint32_t i = 0; i < d->nslots; i++)
+		if (d->slots[i].a.has_sig)
+			tally(m->n[i], measure_verdict(d, &d->slots[i].a, p, fl));
+}
+
+void tg_measure_merge(struct tg_detect *d, const struct tg_measure *m)
+{
+	if (!m->any)
+		return;
+	for (uint32_t i = 0; i < d->nslots; i++) {
+		struct tg_sig *g = &d->slots[i].a.sig;
+
+		if (!d->slots[i].a.has_sig)
+			continue;
+		g->measured = true;
+		g->tp += m->n[i][0];
+		g->fn += m->n[i][1];
+		g->fp += m->n[i][2];
+		g->fp_completed += m->n[i][3];
+	}
+}
+
+void tg_measure_free(struct tg_measure *m)
+{
+	free(m);
 }
 
 /* A SYN flood from a handful of sources that are all victims of a

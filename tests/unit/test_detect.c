@@ -345,6 +345,18 @@ static void test_measure_spans(void **state)
 		t = H_MS(0) + (uint64_t)(seed >> 8) % 25000000u * 1000u;
 		assert_int_equal(tg_detect_measure_wants(d, t), wants_ref(&r.got, t));
 	}
+	/* A tally of another thread has a cursor of its own: the same
+	 * answers, forward then back. */
+	{
+		struct tg_measure *m = tg_measure_new(d);
+
+		assert_non_null(m);
+		for (uint64_t t = H_MS(0); t < H_MS(25000); t += 7 * 1000000ull)
+			assert_int_equal(tg_measure_wants(m, t), wants_ref(&r.got, t));
+		for (uint64_t t = H_MS(25000); t > H_MS(0); t -= 11 * 1000000ull)
+			assert_int_equal(tg_measure_wants(m, t), wants_ref(&r.got, t));
+		tg_measure_free(m);
+	}
 	rig_free(&r);
 }
 
@@ -672,9 +684,20 @@ static void test_packet_time_same_call(void **state)
 	client = h_v4(10, 2, 0, 5);
 	assert_true(tg_detect_completed(t.d2, &client));
 	rig_done(&t.r);
-	if (tg_detect_wants_measure(t.d2))
+	/* The second detector is measured by two tallies, a half of the
+	 * packets each, as two threads would: the same counts. */
+	if (tg_detect_wants_measure(t.d2)) {
+		struct tg_measure *m[2] = { tg_measure_new(t.d2), tg_measure_new(t.d2) };
+
+		assert_non_null(m[0]);
+		assert_non_null(m[1]);
 		for (size_t i = 0; i < t.r.n; i++)
-			tg_detect_measure(t.d2, &t.r.pkts[i]);
+			tg_measure_packet(m[i >= t.r.n / 2], &t.r.pkts[i]);
+		tg_measure_merge(t.d2, m[0]);
+		tg_measure_merge(t.d2, m[1]);
+		tg_measure_free(m[0]);
+		tg_measure_free(m[1]);
+	}
 	tg_detect_flush(t.d2, true);
 	d = tg_engine_detect(t.r.e);
 	/* Both kinds of packet were there, and the two detectors agree. */
