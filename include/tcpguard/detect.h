@@ -84,6 +84,9 @@ struct tg_measure;
 struct tg_measure *tg_measure_new(const struct tg_detect *d);
 bool tg_measure_wants(struct tg_measure *m, uint64_t ts_ns);
 void tg_measure_packet(struct tg_measure *m, const struct tg_pkt *p);
+/* Starts loading what tg_measure_packet will read of the detector's
+ * tables for @p, so a batch of packets overlaps its cache misses. */
+void tg_measure_prefetch(const struct tg_measure *m, const struct tg_pkt *p);
 void tg_measure_merge(struct tg_detect *d, const struct tg_measure *m);
 void tg_measure_free(struct tg_measure *m);
 

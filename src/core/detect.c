@@ -1738,6 +1738,15 @@ void tg_measure_packet(struct tg_measure *m, const struct tg_pkt *p)
 			tally(m->n[i], measure_verdict(d, &d->slots[i].a, p, fl));
 }
 
+void tg_measure_prefetch(const struct tg_measure *m, const struct tg_pkt *p)
+{
+	/* is_attack asks whether the source (the destination, for
+	 * backscatter) completed a handshake: a bloom-filter word each,
+	 * anywhere in the filter for spoofed addresses. */
+	tg_prefetch(bloom_word(m->d, addr_hash(&p->src, 0xb100)));
+	tg_prefetch(bloom_word(m->d, addr_hash(&p->dst, 0xb100)));
+}
+
 void tg_measure_merge(struct tg_detect *d, const struct tg_measure *m)
 {
 	if (!m->any)
