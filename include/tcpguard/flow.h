@@ -118,8 +118,9 @@ static inline void tg_flow_prefetch_links(const struct tg_flow_table *t, uint32_
 /* For expiry, which ends sessions from the head of a timer list and
  * checks the new head's deadline: @s is the head, about to end or not
  * due yet. Starts loading all of @s (its first line is in cache: its
- * deadline was just read), its bucket, and the record after it, so that
- * when they end they were last touched long ago but are not cold. */
+ * deadline was just read), its bucket, and what the deadline of the
+ * record after it reads, so that when they end they were last touched
+ * long ago but are not cold. */
 void tg_flow_prefetch_list(const struct tg_flow_table *t, const struct tg_session *s);
 
 /* tg_flow_lookup with the hash already computed. */

@@ -325,8 +325,14 @@ void tg_flow_prefetch_list(const struct tg_flow_table *t, const struct tg_sessio
 	tg_prefetch(&t->bucket[tuple_hash(&s->orig_h, s->orig_p, &s->resp_h,
 					  s->resp_p) & t->mask]);
 	tg_flow_prefetch_rec(t, idx1(t, s));
-	if (s->lnext)
-		tg_prefetch(&t->s[s->lnext - 1]);
+	if (s->lnext) {
+		/* What its deadline reads: the times in its first line, the
+		 * timer class in the second. */
+		const struct tg_session *n = &t->s[s->lnext - 1];
+
+		tg_prefetch(n);
+		tg_prefetch(&n->timer);
+	}
 }
 
 struct tg_session *tg_flow_oldest(const struct tg_flow_table *t,
