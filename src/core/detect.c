@@ -490,7 +490,7 @@ static inline bool ent_is(const struct ent *e, uint8_t kind, uint8_t plen,
 			  const struct tg_addr *b)
 {
 	return e->kind == kind && e->plen == plen && e->port == port &&
-	       !memcmp(&e->a, a, sizeof(*a)) && (!b || !memcmp(&e->b, b, sizeof(*b)));
+	       tg_addr_eq(&e->a, a) && (!b || tg_addr_eq(&e->b, b));
 }
 
 static inline uint64_t ent_hash(uint8_t kind, const struct tg_addr *a,
@@ -581,7 +581,7 @@ static void top_add(struct top *t, const struct tg_addr *a, uint16_t port,
 	 * count, so every address above 1/8 of the total is kept. */
 	for (unsigned i = 0; i < 8; i++) {
 		if (t->e[i].count && t->e[i].port == port &&
-		    !memcmp(&t->e[i].addr, a, sizeof(*a))) {
+		    tg_addr_eq(&t->e[i].addr, a)) {
 			t->e[i].count += n;
 			return;
 		}
@@ -1565,16 +1565,16 @@ static bool is_attack(const struct tg_detect *d, const struct tg_alert *a,
 		return flag_class(fl) >= 0 && tg_addr_in_prefix(&p->dst, t, tpl) &&
 		       !tg_detect_completed(d, &p->dst);
 	case TG_AK_REFLECTOR:
-		return fl == SYN_ONLY && !memcmp(&p->src, &a->source, 16) &&
-		       !memcmp(&p->dst, t, 16) && !tg_detect_completed(d, &p->src);
+		return fl == SYN_ONLY && tg_addr_eq(&p->src, &a->source) &&
+		       tg_addr_eq(&p->dst, t) && !tg_detect_completed(d, &p->src);
 	case TG_AK_SCAN_VERTICAL:
-		return fl == SYN_ONLY && !memcmp(&p->src, &a->source, 16) &&
-		       !memcmp(&p->dst, t, 16);
+		return fl == SYN_ONLY && tg_addr_eq(&p->src, &a->source) &&
+		       tg_addr_eq(&p->dst, t);
 	case TG_AK_BRUTE_FORCE:
-		return fl == SYN_ONLY && !memcmp(&p->src, &a->source, 16) &&
-		       !memcmp(&p->dst, t, 16) && p->dport == a->target_port;
+		return fl == SYN_ONLY && tg_addr_eq(&p->src, &a->source) &&
+		       tg_addr_eq(&p->dst, t) && p->dport == a->target_port;
 	default:
-		return fl == SYN_ONLY && !memcmp(&p->src, &a->source, 16);
+		return fl == SYN_ONLY && tg_addr_eq(&p->src, &a->source);
 	}
 }
 
@@ -1779,8 +1779,8 @@ static bool folded(const struct tg_detect *d, const struct tg_alert *a)
 		const struct tg_alert *r = &d->slots[i].a;
 
 		if (r->kind == TG_AK_REFLECTOR &&
-		    !memcmp(&r->target, &a->target, 16) &&
-		    !memcmp(&r->source, &a->top_src[0].addr, 16))
+		    tg_addr_eq(&r->target, &a->target) &&
+		    tg_addr_eq(&r->source, &a->top_src[0].addr))
 			return true;
 	}
 	return false;

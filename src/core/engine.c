@@ -430,7 +430,7 @@ static void feed_pkt_h(struct tg_engine *e, const struct tg_pkt *p, uint32_t h)
 		s = new_session(e, p);
 		if (!s)
 			return;
-		from_orig = memcmp(&s->orig_h, &p->src, sizeof(p->src)) == 0 &&
+		from_orig = tg_addr_eq(&s->orig_h, &p->src) &&
 			    s->orig_p == p->sport;
 		created = true;
 	}

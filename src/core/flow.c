@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpguard/decode.h"
 #include "tcpguard/flow.h"
 #include "mem.h"
 
@@ -47,11 +48,6 @@ static inline uint32_t tuple_hash(const struct tg_addr *a, uint16_t pa,
 	uint64_t h = endpoint_hash(a, pa) + endpoint_hash(b, pb);
 
 	return (uint32_t)(h ^ (h >> 32));
-}
-
-static inline bool addr_eq(const struct tg_addr *x, const struct tg_addr *y)
-{
-	return memcmp(x->b, y->b, 16) == 0;
 }
 
 /* One bucket per entry (rounded up to a power of two): chains average at
@@ -150,12 +146,12 @@ struct tg_session *tg_flow_lookup_h(const struct tg_flow_table *t,
 		struct tg_session *s = &t->s[i - 1];
 
 		if (s->orig_p == p->sport && s->resp_p == p->dport &&
-		    addr_eq(&s->orig_h, &p->src) && addr_eq(&s->resp_h, &p->dst)) {
+		    tg_addr_eq(&s->orig_h, &p->src) && tg_addr_eq(&s->resp_h, &p->dst)) {
 			*from_orig = true;
 			return s;
 		}
 		if (s->orig_p == p->dport && s->resp_p == p->sport &&
-		    addr_eq(&s->orig_h, &p->dst) && addr_eq(&s->resp_h, &p->src)) {
+		    tg_addr_eq(&s->orig_h, &p->dst) && tg_addr_eq(&s->resp_h, &p->src)) {
 			*from_orig = false;
 			return s;
 		}
