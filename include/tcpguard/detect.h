@@ -40,6 +40,9 @@ uint64_t tg_detect_bytes(const struct tg_detect_cfg *cfg);
  * bloom word a completing ACK sets). Changes nothing. */
 void tg_detect_prefetch(const struct tg_detect *d, const struct tg_pkt *p);
 
+/* The same ahead of tg_detect_session_end(@s): the entities it reads. */
+void tg_detect_prefetch_end(const struct tg_detect *d, const struct tg_session *s);
+
 /* One tracked TCP packet @p of session @s (borrowed for the call), after
  * tg_tcp_step; @created when @p made the session. */
 void tg_detect_packet(struct tg_detect *d, const struct tg_pkt *p,

@@ -383,7 +383,10 @@ static bool replay(struct tg_handoff *h, uint32_t type, const uint8_t *rec,
 	case EV_SESS: {
 		const struct ev_sess *e = (const void *)rec;
 
-		/* The engine's order: the session callback, then the detector. */
+		/* The engine's order: the session callback, then the detector
+		 * (whose entities load meanwhile). */
+		if (h->d)
+			tg_detect_prefetch_end(h->d, &e->s);
 		h->on_end(h->ctx, &e->s, &e->ev, &e->c);
 		if (h->d)
 			tg_detect_session_end(h->d, &e->s);

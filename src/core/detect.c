@@ -1107,6 +1107,17 @@ void tg_detect_prefetch(const struct tg_detect *d, const struct tg_pkt *p)
 	}
 }
 
+void tg_detect_prefetch_end(const struct tg_detect *d, const struct tg_session *s)
+{
+	/* session_end: the source's entity, and the responder's while a
+	 * SYN flood is open. */
+	if (!(s->d[0].flags_seen & TG_TCP_SYN))
+		return;
+	ent_prefetch(d, EK_SRC, &s->orig_h, 0);
+	if (d->open_syn)
+		ent_prefetch(d, EK_HOST, &s->resp_h, 0);
+}
+
 void tg_detect_packet(struct tg_detect *d, const struct tg_pkt *p,
 		      const struct tg_session *s, bool from_orig, bool created)
 {

@@ -209,6 +209,10 @@ static void end_session(struct tg_engine *e, struct tg_session *s,
 	struct tg_evidence ev;
 	struct tg_cause_info cause;
 
+	/* The session callback (formatting, for analyze) runs before the
+	 * detector's turn: time for its entities to arrive. */
+	if (e->det)
+		tg_detect_prefetch_end(e->det, s);
 	s->end = (uint8_t)why;
 	tg_tcp_finish(&e->ft, s);
 	gather_evidence(&e->ft, s, &ev);
