@@ -307,24 +307,23 @@ static void measure_file(struct tg_detect *det, const struct tg_decode_cfg *dc,
 			n = 2;
 		}
 	}
-	for (unsigned i = 0; i < n; i++)
-		if (!(j[i].m = tg_measure_new(det)))
-			goto out;
-	if (n == 2 && pthread_create(&j[1].th, NULL, measure_run, &j[1])) {
+	/* Out of memory: the alerts leave unmeasured, as from standard input. */
+	if (!(j[0].m = tg_measure_new(det)))
+		return;
+	if (n == 2 && (!(j[1].m = tg_measure_new(det)) ||
+		       pthread_create(&j[1].th, NULL, measure_run, &j[1]))) {
 		/* No second thread: this one reads the whole of it. */
 		j[0].to = j[1].to;
 		tg_measure_free(j[1].m);
-		j[1].m = NULL;
 		n = 1;
 	}
 	measure_run(&j[0]);
 	if (n == 2)
 		pthread_join(j[1].th, NULL);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		tg_measure_merge(det, j[i].m);
-out:
-	for (unsigned i = 0; i < n; i++)
 		tg_measure_free(j[i].m);
+	}
 }
 
 void tg_cli_detect_finish(struct tg_cli_detect *d, struct tg_engine *e,
