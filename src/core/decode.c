@@ -14,6 +14,9 @@
  * bound check, and never allocate: every bad frame is a verdict, not a crash.
  */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "tcpguard/decode.h"
 
@@ -670,6 +673,33 @@ bool tg_decode_may_have_flags(int link, const uint8_t *data, uint32_t cap_len,
 	return (data[14 + 20 + 13] & flags) != 0;
 }
 
+/* memset of the packet, with plain 16-byte stores on x86-64: GCC made
+ * the memset a rep stosq, whose start-up cost a quarter of tg_decode's
+ * samples. */
+static inline void pkt_zero(struct tg_pkt *p)
+{
+#if defined(__SSE2__)
+	/* Written out: a loop of them, GCC turns back into the memset. */
+#define Z(i) _mm_storeu_si128((__m128i *)(void *)((char *)p + 16 * (i)), z)
+	__m128i z = _mm_setzero_si128();
+
+	_Static_assert(sizeof(*p) == 160, "ten 16-byte stores");
+	Z(0);
+	Z(1);
+	Z(2);
+	Z(3);
+	Z(4);
+	Z(5);
+	Z(6);
+	Z(7);
+	Z(8);
+	Z(9);
+#undef Z
+#else
+	memset(p, 0, sizeof(*p));
+#endif
+}
+
 enum tg_decode_verdict tg_decode(const struct tg_decode_cfg *cfg, int link,
 				 const uint8_t *data, uint32_t cap_len,
 				 uint32_t wire_len, struct tg_pkt *out)
@@ -682,7 +712,7 @@ enum tg_decode_verdict tg_decode(const struct tg_decode_cfg *cfg, int link,
 	};
 	uint64_t ts = out->ts_ns, num = out->num;
 
-	memset(out, 0, sizeof(*out));
+	pkt_zero(out);
 	out->ts_ns = ts;
 	out->num = num;
 	out->cap_len = cap_len;
