@@ -124,21 +124,21 @@ static inline void tg_flow_prefetch_links(const struct tg_flow_table *t, uint32_
 void tg_flow_prefetch_list(const struct tg_flow_table *t, const struct tg_session *s);
 
 /* tg_flow_lookup with the hash already computed. */
-struct tg_session *tg_flow_lookup_h(const struct tg_flow_table *t,
-				    const struct tg_pkt *p, uint32_t h,
-				    bool *from_orig);
+struct tg_session *tg_flow_lookup_h(struct tg_flow_table *t, const struct tg_pkt *p,
+				    uint32_t h, bool *from_orig);
 
 /* Finds the session of the packet's 5-tuple in either direction. Sets
- * *@from_orig to whether @p was sent by the session's originator. */
-struct tg_session *tg_flow_lookup(const struct tg_flow_table *t,
+ * *@from_orig to whether @p was sent by the session's originator. A
+ * session found behind others in its hash chain moves to its front. */
+struct tg_session *tg_flow_lookup(struct tg_flow_table *t,
 				  const struct tg_pkt *p, bool *from_orig);
 
 /* Takes a free entry, zeroed, not yet in the hash or any list. Returns NULL
  * when the table is full (the caller evicts and retries). */
 struct tg_session *tg_flow_alloc(struct tg_flow_table *t);
 
-/* Links @s, whose orig/resp addresses and ports are set, into the hash and
- * at the tail of list @timer. */
+/* Links @s, whose orig/resp addresses and ports are set, at the end of
+ * its hash chain and at the tail of list @timer. */
 void tg_flow_insert(struct tg_flow_table *t, struct tg_session *s,
 		    enum tg_timer timer);
 

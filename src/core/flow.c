@@ -130,32 +130,50 @@ uint32_t tg_flow_hash(const struct tg_pkt *p)
 	return tuple_hash(&p->src, p->sport, &p->dst, p->dport);
 }
 
-struct tg_session *tg_flow_lookup(const struct tg_flow_table *t,
+struct tg_session *tg_flow_lookup(struct tg_flow_table *t,
 				  const struct tg_pkt *p, bool *from_orig)
 {
 	return tg_flow_lookup_h(t, p, tg_flow_hash(p), from_orig);
 }
 
-struct tg_session *tg_flow_lookup_h(const struct tg_flow_table *t,
-				    const struct tg_pkt *p, uint32_t h,
-				    bool *from_orig)
+/* Whether @s is the session of @p's tuple; sets *@from_orig. */
+static inline bool same_tuple(const struct tg_session *s, const struct tg_pkt *p,
+			      bool *from_orig)
 {
-	uint32_t i = t->bucket[h & t->mask];
+	if (s->orig_p == p->sport && s->resp_p == p->dport &&
+	    tg_addr_eq(&s->orig_h, &p->src) && tg_addr_eq(&s->resp_h, &p->dst)) {
+		*from_orig = true;
+		return true;
+	}
+	if (s->orig_p == p->dport && s->resp_p == p->sport &&
+	    tg_addr_eq(&s->orig_h, &p->dst) && tg_addr_eq(&s->resp_h, &p->src)) {
+		*from_orig = false;
+		return true;
+	}
+	return false;
+}
 
-	while (i) {
+struct tg_session *tg_flow_lookup_h(struct tg_flow_table *t, const struct tg_pkt *p,
+				    uint32_t h, bool *from_orig)
+{
+	uint32_t *head = &t->bucket[h & t->mask], *pp = head;
+
+	while (*pp) {
+		uint32_t i = *pp;
 		struct tg_session *s = &t->s[i - 1];
 
-		if (s->orig_p == p->sport && s->resp_p == p->dport &&
-		    tg_addr_eq(&s->orig_h, &p->src) && tg_addr_eq(&s->resp_h, &p->dst)) {
-			*from_orig = true;
+		if (same_tuple(s, p, from_orig)) {
+			/* Found behind others: to the front, where the
+			 * next packet's lookup (and its prefetch) looks
+			 * first. */
+			if (pp != head) {
+				*pp = s->hnext;
+				s->hnext = *head;
+				*head = i;
+			}
 			return s;
 		}
-		if (s->orig_p == p->dport && s->resp_p == p->sport &&
-		    tg_addr_eq(&s->orig_h, &p->dst) && tg_addr_eq(&s->resp_h, &p->src)) {
-			*from_orig = false;
-			return s;
-		}
-		i = s->hnext;
+		pp = &s->hnext;
 	}
 	return NULL;
 }
@@ -284,7 +302,17 @@ void tg_flow_insert(struct tg_flow_table *t, struct tg_session *s,
 	uint32_t h = tuple_hash(&s->orig_h, s->orig_p, &s->resp_h, s->resp_p);
 	uint32_t *b = &t->bucket[h & t->mask];
 
-	s->hnext = *b;
+	/* At the end of its chain (walked a moment ago by the lookup that
+	 * found no session): chains keep the order sessions came in, apart
+	 * from those a lookup brought to the front, so the sessions that end
+	 * by age, mostly ones nothing was sent on since, are near the front
+	 * when they are removed, and removal walks less. On the SYN flood
+	 * bench capture removals walked 1.17 M records past the front
+	 * before, 0.30 M after; lookups 2.93 M records before, 2.98 M after
+	 * (on the short capture 9.93 M before, 10.02 M after). */
+	while (*b)
+		b = &t->s[*b - 1].hnext;
+	s->hnext = 0;
 	*b = idx1(t, s);
 	list_append(t, s, timer);
 }

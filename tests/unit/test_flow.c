@@ -71,7 +71,7 @@ static struct tg_session *add(struct tg_flow_table *t, struct tg_addr o,
 	return s;
 }
 
-static void assert_found(const struct tg_flow_table *t, const struct tg_session *s)
+static void assert_found(struct tg_flow_table *t, const struct tg_session *s)
 {
 	struct tg_pkt p = pkt(s->orig_h, s->orig_p, s->resp_h, s->resp_p);
 	bool from_orig = false;
@@ -84,7 +84,7 @@ static void assert_found(const struct tg_flow_table *t, const struct tg_session 
 	assert_false(from_orig);
 }
 
-static void assert_absent(const struct tg_flow_table *t, struct tg_pkt p)
+static void assert_absent(struct tg_flow_table *t, struct tg_pkt p)
 {
 	bool from_orig;
 
@@ -429,6 +429,62 @@ static void test_bucket_collisions(void **state)
 	tg_flow_destroy(&t);
 }
 
+/* The sessions of a chain (white box: one bucket) in chain order. */
+static unsigned chain(const struct tg_flow_table *t, const struct tg_session **v,
+		      unsigned max)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = t->bucket[0]; i && n < max; i = t->s[i - 1].hnext)
+		v[n++] = &t->s[i - 1];
+	return n;
+}
+
+/* New sessions join the end of their chain; a session a lookup finds
+ * behind others moves to the front; removal from any place keeps the
+ * rest in order and findable. */
+static void test_chain_order(void **state)
+{
+	struct tg_flow_table t;
+	struct tg_session *a, *b, *c;
+	const struct tg_session *v[4];
+	struct tg_pkt p;
+	bool from_orig;
+
+	(void)state;
+	assert_int_equal(tg_flow_init(&t, 16), 0);
+	t.mask = 0;
+	a = add(&t, v4(1), 1000, v4(2), 80, TG_TIMER_INIT);
+	b = add(&t, v4(3), 1001, v4(2), 80, TG_TIMER_INIT);
+	c = add(&t, v4(4), 1002, v4(2), 80, TG_TIMER_INIT);
+	assert_int_equal(chain(&t, v, 4), 3);
+	assert_ptr_equal(v[0], a);
+	assert_ptr_equal(v[1], b);
+	assert_ptr_equal(v[2], c);
+
+	p = pkt(v4(2), 80, v4(4), 1002);
+	assert_ptr_equal(tg_flow_lookup(&t, &p, &from_orig), c);
+	assert_false(from_orig);
+	assert_int_equal(chain(&t, v, 4), 3);
+	assert_ptr_equal(v[0], c);
+	assert_ptr_equal(v[1], a);
+	assert_ptr_equal(v[2], b);
+
+	/* At the front already: stays. */
+	assert_ptr_equal(tg_flow_lookup(&t, &p, &from_orig), c);
+	assert_int_equal(chain(&t, v, 4), 3);
+	assert_ptr_equal(v[0], c);
+
+	tg_flow_remove(&t, a);
+	assert_int_equal(chain(&t, v, 4), 2);
+	assert_ptr_equal(v[0], c);
+	assert_ptr_equal(v[1], b);
+	assert_found(&t, b);
+	assert_found(&t, c);
+	assert_absent(&t, pkt(v4(1), 1000, v4(2), 80));
+	tg_flow_destroy(&t);
+}
+
 static void test_flip_keeps_findable(void **state)
 {
 	struct tg_flow_table t;
@@ -478,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_remove_and_reuse),
 		cmocka_unit_test(test_list_order),
 		cmocka_unit_test(test_bucket_collisions),
+		cmocka_unit_test(test_chain_order),
 		cmocka_unit_test(test_flip_keeps_findable),
 	};
 
