@@ -372,12 +372,26 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 	return TG_CAUSE_ABORTIVE_CLOSE;
 }
 
+/* Starts writing the evidence words into @why (NULL: none wanted). */
+static inline bool out_begin(struct out *o, char *why, size_t len)
+{
+	if (!why || !len)
+		return false;
+	o->p = why;
+	o->end = why + len - 1;
+	return true;
+}
+
+/* The words of a session that ended without a reset, written piece by
+ * piece like a reset's facts: every session of a SYN flood prints one. */
 static enum tg_cause quiet_cause(const struct tg_session *s, const struct tg_evidence *ev,
 				 char *why, size_t len)
 {
 	const struct tg_dir *o = &s->d[0], *r = &s->d[1];
 	bool ofin = o->dflags & TG_DF_FIN_SEEN, rfin = r->dflags & TG_DF_FIN_SEEN;
 	bool established = ev->flags & TG_EV_ESTABLISHED;
+	enum tg_cause c;
+	struct out w;
 
 	/* "Immediately": the client had nothing to say, or the FIN came within
 	 * a second of the SYN, as refusals by TCP wrappers or sshd MaxStartups
@@ -386,41 +400,66 @@ static enum tg_cause quiet_cause(const struct tg_session *s, const struct tg_evi
 	if (rfin && (s->flags & TG_SF_RESP_CLOSED_FIRST) && established &&
 	    tg_session_bytes(s, 1) == 0 && ev->resp_fin_ms &&
 	    (ev->resp_fin_ms <= 1001 || tg_session_bytes(s, 0) == 0)) {
-		say(why, len, "server FIN %u ms after the SYN with no data of its own "
-			 "(client sent %llu bytes)", ev->resp_fin_ms - 1,
-			 (unsigned long long)tg_session_bytes(s, 0));
-		return TG_CAUSE_SERVER_CLOSED_IMMEDIATELY;
+		c = TG_CAUSE_SERVER_CLOSED_IMMEDIATELY;
+		if (!out_begin(&w, why, len))
+			return c;
+		OUT_LIT(&w, "server FIN ");
+		out_u64(&w, ev->resp_fin_ms - 1, 0);
+		OUT_LIT(&w, " ms after the SYN with no data of its own (client sent ");
+		out_u64(&w, tg_session_bytes(s, 0), 0);
+		OUT_LIT(&w, " bytes)");
+	} else if (ofin && rfin) {
+		c = TG_CAUSE_GRACEFUL;
+		if (!out_begin(&w, why, len))
+			return c;
+		out_str(&w, s->flags & TG_SF_RESP_CLOSED_FIRST ? "server" : "client");
+		OUT_LIT(&w, " closed first");
+	} else if ((o->dflags | r->dflags) & TG_DF_ZW_OPEN) {
+		c = s->end == TG_END_OPEN ? TG_CAUSE_STILL_OPEN : TG_CAUSE_ZERO_WINDOW_STALL;
+		if (!out_begin(&w, why, len))
+			return c;
+		OUT_LIT(&w, "the ");
+		out_str(&w, o->dflags & TG_DF_ZW_OPEN ? "client" : "server");
+		OUT_LIT(&w, "'s window was still zero at the end");
+	} else if (s->end == TG_END_OPEN) {
+		c = TG_CAUSE_STILL_OPEN;
+		if (!out_begin(&w, why, len))
+			return c;
+		OUT_LIT(&w, "last packet ");
+		out_str(&w, ofin || rfin ? "half-closed before" : "open before");
+		OUT_LIT(&w, " the end of the capture");
+	} else if (ofin || rfin) {
+		c = TG_CAUSE_HALF_CLOSED;
+		if (!out_begin(&w, why, len))
+			return c;
+		OUT_LIT(&w, "only the ");
+		out_str(&w, ofin ? "client" : "server");
+		OUT_LIT(&w, " sent FIN");
+	} else if (o->state == TG_EP_SYN_SENT && r->state == TG_EP_INACTIVE) {
+		c = TG_CAUSE_NO_ANSWER;
+		if (!out_begin(&w, why, len))
+			return c;
+		out_u64(&w, o->pkts, 0);
+		if (o->pkts > 1)
+			OUT_LIT(&w, " SYNs, no reply");
+		else
+			OUT_LIT(&w, " SYN, no reply");
+	} else if (established) {
+		c = TG_CAUSE_IDLE_TIMEOUT;
+		if (!out_begin(&w, why, len))
+			return c;
+		OUT_LIT(&w, "no packet for the idle timeout after the last one");
+	} else {
+		c = TG_CAUSE_AGED_OUT;
+		if (!out_begin(&w, why, len))
+			return c;
+		OUT_LIT(&w, "timer expired with the client ");
+		out_str(&w, tg_ep_state_str[o->state]);
+		OUT_LIT(&w, " and the server ");
+		out_str(&w, tg_ep_state_str[r->state]);
 	}
-	if (ofin && rfin) {
-		say(why, len, "%s closed first", s->flags & TG_SF_RESP_CLOSED_FIRST
-			 ? "server" : "client");
-		return TG_CAUSE_GRACEFUL;
-	}
-	if ((o->dflags | r->dflags) & TG_DF_ZW_OPEN) {
-		say(why, len, "the %s's window was still zero at the end",
-			 o->dflags & TG_DF_ZW_OPEN ? "client" : "server");
-		return s->end == TG_END_OPEN ? TG_CAUSE_STILL_OPEN : TG_CAUSE_ZERO_WINDOW_STALL;
-	}
-	if (s->end == TG_END_OPEN) {
-		say(why, len, "last packet %s the end of the capture",
-			 ofin || rfin ? "half-closed before" : "open before");
-		return TG_CAUSE_STILL_OPEN;
-	}
-	if (ofin || rfin) {
-		say(why, len, "only the %s sent FIN", ofin ? "client" : "server");
-		return TG_CAUSE_HALF_CLOSED;
-	}
-	if (o->state == TG_EP_SYN_SENT && r->state == TG_EP_INACTIVE) {
-		say(why, len, "%u SYN%s, no reply", o->pkts, o->pkts > 1 ? "s" : "");
-		return TG_CAUSE_NO_ANSWER;
-	}
-	if (established) {
-		say(why, len, "no packet for the idle timeout after the last one");
-		return TG_CAUSE_IDLE_TIMEOUT;
-	}
-	say(why, len, "timer expired with the client %s and the server %s",
-		 tg_ep_state_str[o->state], tg_ep_state_str[r->state]);
-	return TG_CAUSE_AGED_OUT;
+	*w.p = '\0';
+	return c;
 }
 
 void tg_cause_classify(const struct tg_session *s, const struct tg_evidence *ev,
