@@ -122,13 +122,12 @@ void put_esc(struct fbuf *j, const char *str)
 
 		if (n > TG_SINK_RECORD_MAX - 8 - j->n)
 			n = TG_SINK_RECORD_MAX - 8 - j->n;
-		memcpy(j->b + j->n, str, n);
-		j->n += n;
+		putn(j, str, n);
 		str += n;
 		if (!*str || j->n >= TG_SINK_RECORD_MAX - 8)
 			return;
-		j->b[j->n++] = '\\';
-		j->b[j->n++] = *str++;
+		put_c(j, '\\');
+		put_c(j, *str++);
 	}
 }
 
@@ -187,9 +186,8 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 	put_key_u64(&j, "\",\"missed_bytes\":", (uint64_t)s->d[0].missed + s->d[1].missed);
 	if (s->hist_len) {
 		put(&j, ",\"history\":\"");
-		memcpy(j.b + j.n, s->hist, s->hist_len);
-		j.n += s->hist_len;
-		j.b[j.n++] = '"';
+		putn(&j, s->hist, s->hist_len);
+		put_c(&j, '"');
 	}
 	put_key_u64(&j, ",\"orig_pkts\":", s->d[0].pkts);
 	put_key_u64(&j, ",\"orig_ip_bytes\":", tg_dir_ip_bytes(&s->d[0]));
