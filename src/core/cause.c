@@ -128,6 +128,17 @@ struct out {
 	char *end;      /* last byte, kept for the NUL */
 };
 
+/* Starts writing into @why, @len bytes with the NUL (false when there
+ * is nowhere to write: @why NULL or @len 0). */
+static inline bool out_begin(struct out *o, char *why, size_t len)
+{
+	if (!why || !len)
+		return false;
+	o->p = why;
+	o->end = why + len - 1;
+	return true;
+}
+
 static inline __attribute__((always_inline))
 void out_mem(struct out *o, const char *str, size_t n)
 {
@@ -170,9 +181,9 @@ void out_u64(struct out *o, uint64_t v, int width)
  * %0Nu, checked against the arguments by the format attribute. */
 static void vfmt(char *buf, size_t len, const char *f, va_list ap)
 {
-	struct out o = { buf, buf + len - 1 };
+	struct out o;
 
-	if (!len)
+	if (!out_begin(&o, buf, len))
 		return;
 	for (; *f && o.p < o.end; f++) {
 		int width = 0;
@@ -244,10 +255,10 @@ static void rst_facts(const struct tg_session *s, const struct tg_evidence *ev,
 		      char *buf, size_t len)
 {
 	int x = ev->r.rst_dir;
-	struct out o = { buf, buf + len - 1 };
+	struct out o;
 
 	(void)s;
-	if (!len)
+	if (!out_begin(&o, buf, len))
 		return;
 	OUT_LIT(&o, "frame ");
 	out_u64(&o, ev->r.rst_pkt, 0);
@@ -370,16 +381,6 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 	say(why, len, "the %s reset instead of closing with FIN%s", side(x),
 		 ev->flags & TG_EV_ANY_DATA ? " after its own data" : ", no data exchanged");
 	return TG_CAUSE_ABORTIVE_CLOSE;
-}
-
-/* Starts writing the evidence words into @why (NULL: none wanted). */
-static inline bool out_begin(struct out *o, char *why, size_t len)
-{
-	if (!why || !len)
-		return false;
-	o->p = why;
-	o->end = why + len - 1;
-	return true;
 }
 
 /* The words of a session that ended without a reset, written piece by
