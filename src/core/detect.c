@@ -1693,6 +1693,17 @@ static inline void tally(uint64_t n[4], int v)
 	}
 }
 
+/* Adds the counts @n (tp, fn, fp, fp_completed) to signature @g, which
+ * is then measured. */
+static void sig_add(struct tg_sig *g, const uint64_t n[4])
+{
+	g->measured = true;
+	g->tp += n[0];
+	g->fn += n[1];
+	g->fp += n[2];
+	g->fp_completed += n[3];
+}
+
 void tg_detect_measure(struct tg_detect *d, const struct tg_pkt *p)
 {
 	uint8_t fl = p->tcp_flags & FLAG_MASK;
@@ -1701,17 +1712,12 @@ void tg_detect_measure(struct tg_detect *d, const struct tg_pkt *p)
 		return;
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		struct tg_alert *a = &d->slots[i].a;
-		struct tg_sig *g = &a->sig;
 		uint64_t n[4] = { 0 };
 
 		if (!a->has_sig)
 			continue;
-		g->measured = true;
 		tally(n, measure_verdict(d, a, p, fl));
-		g->tp += n[0];
-		g->fn += n[1];
-		g->fp += n[2];
-		g->fp_completed += n[3];
+		sig_add(&a->sig, n);
 	}
 }
 
@@ -1762,17 +1768,9 @@ void tg_measure_merge(struct tg_detect *d, const struct tg_measure *m)
 {
 	if (!m->any)
 		return;
-	for (uint32_t i = 0; i < d->nslots; i++) {
-		struct tg_sig *g = &d->slots[i].a.sig;
-
-		if (!d->slots[i].a.has_sig)
-			continue;
-		g->measured = true;
-		g->tp += m->n[i][0];
-		g->fn += m->n[i][1];
-		g->fp += m->n[i][2];
-		g->fp_completed += m->n[i][3];
-	}
+	for (uint32_t i = 0; i < d->nslots; i++)
+		if (d->slots[i].a.has_sig)
+			sig_add(&d->slots[i].a.sig, m->n[i]);
 }
 
 void tg_measure_free(struct tg_measure *m)
