@@ -280,7 +280,6 @@ void tg_engine_advance(struct tg_engine *e, uint64_t now_ns)
 		tg_detect_advance(e->det, e->now_ns);
 }
 
-/* Makes room by the eviction rule in the file comment. */
 /* Ends @s to make room: a lingering session with its own reason, any
  * other as evicted (and counted). */
 static void end_for_room(struct tg_engine *e, struct tg_session *s)
@@ -293,6 +292,7 @@ static void end_for_room(struct tg_engine *e, struct tg_session *s)
 	}
 }
 
+/* Makes room by the eviction rule in the file comment. */
 static void evict_one(struct tg_engine *e)
 {
 	static const enum tg_timer order[] = {
