@@ -183,6 +183,12 @@ static inline uint32_t idx1(const struct tg_flow_table *t, const struct tg_sessi
 	return (uint32_t)(s - t->s) + 1;
 }
 
+/* The chain head of session @s's bucket. */
+static inline uint32_t *bucket_of(const struct tg_flow_table *t, const struct tg_session *s)
+{
+	return &t->bucket[tuple_hash(&s->orig_h, s->orig_p, &s->resp_h, s->resp_p) & t->mask];
+}
+
 struct tg_session *tg_flow_alloc(struct tg_flow_table *t)
 {
 	struct tg_session *s;
@@ -299,8 +305,7 @@ static void list_append(struct tg_flow_table *t, struct tg_session *s,
 void tg_flow_insert(struct tg_flow_table *t, struct tg_session *s,
 		    enum tg_timer timer)
 {
-	uint32_t h = tuple_hash(&s->orig_h, s->orig_p, &s->resp_h, s->resp_p);
-	uint32_t *b = &t->bucket[h & t->mask];
+	uint32_t *b = bucket_of(t, s);
 
 	/* At the end of its chain (walked a moment ago by the lookup that
 	 * found no session): chains keep the order sessions came in, apart
@@ -329,8 +334,7 @@ void tg_flow_touch(struct tg_flow_table *t, struct tg_session *s,
 
 void tg_flow_remove(struct tg_flow_table *t, struct tg_session *s)
 {
-	uint32_t h = tuple_hash(&s->orig_h, s->orig_p, &s->resp_h, s->resp_p);
-	uint32_t *pp = &t->bucket[h & t->mask];
+	uint32_t *pp = bucket_of(t, s);
 	uint32_t me = idx1(t, s);
 
 	while (*pp && *pp != me)
@@ -346,8 +350,7 @@ void tg_flow_remove(struct tg_flow_table *t, struct tg_session *s)
 
 void tg_flow_prefetch_list(const struct tg_flow_table *t, const struct tg_session *s)
 {
-	tg_prefetch(&t->bucket[tuple_hash(&s->orig_h, s->orig_p, &s->resp_h,
-					  s->resp_p) & t->mask]);
+	tg_prefetch(bucket_of(t, s));
 	tg_flow_prefetch_rec(t, idx1(t, s));
 	if (s->lnext) {
 		/* What its deadline reads: the times in its first line, the
