@@ -64,7 +64,6 @@
 #define CHUNK_BYTES (1u << 20)          /* output queue allocation unit */
 #define SPARES 8                        /* emitted chunks kept for reuse */
 #define KEY_FINISH (UINT64_MAX - 1)     /* records of tg_engine_finish */
-#define SPIN 256
 #define NOTIFY_EVERY 8                  /* slots between wake-ups of a consumer */
 _Static_assert(RING_SLOTS % NOTIFY_EVERY == 0, "wake-ups must divide the ring");
 
@@ -611,7 +610,7 @@ static bool ring_wait(struct par *p, struct ring *r, uint32_t upto)
 {
 	uint32_t seq;
 
-	for (int spins = 0; spins < SPIN; spins++) {
+	for (int spins = 0; spins < TG_EVC_SPIN; spins++) {
 		if ((int32_t)(atomic_load_explicit(&r->tail, memory_order_acquire) - upto) >= 0)
 			return true;
 		if (!merge(p))

@@ -21,7 +21,6 @@
 #include "tcpguard/detect.h"
 #include "tcpguard/engine.h"
 
-#define SPIN 256
 /* How far ahead of the write position the producer prefetches. */
 #define PREFETCH_AHEAD 1024
 
@@ -65,7 +64,7 @@ void tg_evc_wait(struct tg_evc *e, bool (*ready)(void *), void *arg)
 
 		if (ready(arg))
 			return;
-		if (spins < SPIN) {
+		if (spins < TG_EVC_SPIN) {
 			tg_cpu_relax();
 			continue;
 		}

@@ -34,8 +34,11 @@ void tg_evc_notify(struct tg_evc *e);
 uint32_t tg_evc_prepare(struct tg_evc *e);
 void tg_evc_sleep(struct tg_evc *e, uint32_t seq);
 void tg_evc_cancel(struct tg_evc *e);
-/* Waits until @ready(@arg): spins a while, then sleeps on @e between
- * checks (whoever makes @ready true notifies @e). */
+/* Checks a waiter makes, spinning, before it sleeps. */
+#define TG_EVC_SPIN 256
+
+/* Waits until @ready(@arg): checks TG_EVC_SPIN times, spinning, then
+ * sleeps on @e between checks (whoever makes @ready true notifies @e). */
 void tg_evc_wait(struct tg_evc *e, bool (*ready)(void *), void *arg);
 
 static inline void tg_cpu_relax(void)
