@@ -93,9 +93,14 @@ enum tg_conn_state tg_session_conn_state(const struct tg_session *s);
 /* Zeek's orig_bytes / resp_bytes for direction @dir (0 orig, 1 resp). */
 uint64_t tg_session_bytes(const struct tg_session *s, int dir);
 
+/* The names of these values, and for some their lengths (the JSON
+ * writer copies them by length). */
 extern const char *const tg_conn_state_str[TG_CS__COUNT];
 extern const char *const tg_end_reason_str[TG_END__COUNT];
+extern const uint8_t tg_conn_state_len[TG_CS__COUNT];
+extern const uint8_t tg_end_reason_len[TG_END__COUNT];
 extern const char *const tg_timer_str[TG_TIMER__COUNT];
 extern const char *const tg_ep_state_str[TG_EP__COUNT];
+extern const uint8_t tg_ep_state_len[TG_EP__COUNT];
 
 #endif

@@ -27,30 +27,34 @@
 #include "tcpguard/cause.h"
 #include "tcpguard/decode.h"
 #include "tcpguard/engine.h"
+#include "names.h"
 
-const char *const tg_cause_str[TG_CAUSE__COUNT] = {
-	[TG_CAUSE_GRACEFUL] = "graceful",
-	[TG_CAUSE_PORT_CLOSED] = "port-closed",
-	[TG_CAUSE_MIDDLEBOX_RESET] = "middlebox-reset",
-	[TG_CAUSE_ABORTIVE_CLOSE] = "abortive-close",
-	[TG_CAUSE_CLOSE_WITH_UNREAD_DATA] = "close-with-unread-data",
-	[TG_CAUSE_RESET_AFTER_CLOSE] = "reset-after-close",
-	[TG_CAUSE_RESET_AFTER_FIN] = "reset-after-fin",
-	[TG_CAUSE_HALF_OPEN_PEER_LOST] = "half-open-peer-lost",
-	[TG_CAUSE_ZERO_WINDOW_STALL] = "zero-window-stall",
-	[TG_CAUSE_IDLE_TIMEOUT] = "idle-timeout",
-	[TG_CAUSE_HANDSHAKE_ABORT] = "handshake-abort",
-	[TG_CAUSE_UNSOLICITED_SYNACK] = "unsolicited-synack",
-	[TG_CAUSE_OUT_OF_WINDOW_RESET] = "out-of-window-reset",
-	[TG_CAUSE_SERVER_CLOSED_IMMEDIATELY] = "server-closed-immediately",
-	[TG_CAUSE_HALF_CLOSED] = "half-closed",
-	[TG_CAUSE_NO_ANSWER] = "no-answer",
-	[TG_CAUSE_AGED_OUT] = "aged-out",
-	[TG_CAUSE_STILL_OPEN] = "still-open",
-	[TG_CAUSE_EVICTED] = "evicted",
-	[TG_CAUSE_REUSED] = "reused",
-	[TG_CAUSE_UNKNOWN] = "unknown",
-};
+/* Each name once, for the string and its length (the JSON writer's). */
+#define CAUSES(X) \
+	X(TG_CAUSE_GRACEFUL, "graceful") \
+	X(TG_CAUSE_PORT_CLOSED, "port-closed") \
+	X(TG_CAUSE_MIDDLEBOX_RESET, "middlebox-reset") \
+	X(TG_CAUSE_ABORTIVE_CLOSE, "abortive-close") \
+	X(TG_CAUSE_CLOSE_WITH_UNREAD_DATA, "close-with-unread-data") \
+	X(TG_CAUSE_RESET_AFTER_CLOSE, "reset-after-close") \
+	X(TG_CAUSE_RESET_AFTER_FIN, "reset-after-fin") \
+	X(TG_CAUSE_HALF_OPEN_PEER_LOST, "half-open-peer-lost") \
+	X(TG_CAUSE_ZERO_WINDOW_STALL, "zero-window-stall") \
+	X(TG_CAUSE_IDLE_TIMEOUT, "idle-timeout") \
+	X(TG_CAUSE_HANDSHAKE_ABORT, "handshake-abort") \
+	X(TG_CAUSE_UNSOLICITED_SYNACK, "unsolicited-synack") \
+	X(TG_CAUSE_OUT_OF_WINDOW_RESET, "out-of-window-reset") \
+	X(TG_CAUSE_SERVER_CLOSED_IMMEDIATELY, "server-closed-immediately") \
+	X(TG_CAUSE_HALF_CLOSED, "half-closed") \
+	X(TG_CAUSE_NO_ANSWER, "no-answer") \
+	X(TG_CAUSE_AGED_OUT, "aged-out") \
+	X(TG_CAUSE_STILL_OPEN, "still-open") \
+	X(TG_CAUSE_EVICTED, "evicted") \
+	X(TG_CAUSE_REUSED, "reused") \
+	X(TG_CAUSE_UNKNOWN, "unknown")
+
+const char *const tg_cause_str[TG_CAUSE__COUNT] = { CAUSES(TG_NAME_STR) };
+const uint8_t tg_cause_len[TG_CAUSE__COUNT] = { CAUSES(TG_NAME_LEN) };
 
 const char *const tg_cause_meaning[TG_CAUSE__COUNT] = {
 	[TG_CAUSE_GRACEFUL] = "both sides closed with FIN",
@@ -179,12 +183,12 @@ void out_u64(struct out *o, uint64_t v, int width)
 
 /* The subset of printf the evidence words use: %s, %u, %d, %llu and
  * %0Nu, checked against the arguments by the format attribute. */
-static void vfmt(char *buf, size_t len, const char *f, va_list ap)
+static size_t vfmt(char *buf, size_t len, const char *f, va_list ap)
 {
 	struct out o;
 
 	if (!out_begin(&o, buf, len))
-		return;
+		return 0;
 	for (; *f && o.p < o.end; f++) {
 		int width = 0;
 
@@ -223,20 +227,23 @@ static void vfmt(char *buf, size_t len, const char *f, va_list ap)
 		}
 	}
 	*o.p = '\0';
+	return (size_t)(o.p - buf);
 }
 
 /* Formats the evidence words only when someone will read them: the
  * verdict itself needs none, and most sessions are never printed. */
 __attribute__((format(printf, 3, 4)))
-static void say(char *why, size_t len, const char *fmt, ...)
+static size_t say(char *why, size_t len, const char *fmt, ...)
 {
 	va_list ap;
+	size_t n;
 
 	if (!why)
-		return;
+		return 0;
 	va_start(ap, fmt);
-	vfmt(why, len, fmt, ap);
+	n = vfmt(why, len, fmt, ap);
 	va_end(ap);
+	return n;
 }
 
 static const char *side(int dir)
@@ -251,15 +258,15 @@ static const char *side(int dir)
  * record). */
 #define OUT_LIT(o, lit) out_mem((o), (lit), sizeof(lit) - 1)
 
-static void rst_facts(const struct tg_session *s, const struct tg_evidence *ev,
-		      char *buf, size_t len)
+static size_t rst_facts(const struct tg_session *s, const struct tg_evidence *ev,
+			char *buf, size_t len)
 {
 	int x = ev->r.rst_dir;
 	struct out o;
 
 	(void)s;
 	if (!out_begin(&o, buf, len))
-		return;
+		return 0;
 	OUT_LIT(&o, "frame ");
 	out_u64(&o, ev->r.rst_pkt, 0);
 	OUT_LIT(&o, ": ");
@@ -289,6 +296,7 @@ static void rst_facts(const struct tg_session *s, const struct tg_evidence *ev,
 	out_str(&o, ev->flags & TG_EV_PREV_FROM_PEER ? side(!x) : side(x));
 	OUT_LIT(&o, "'s last packet");
 	*o.p = '\0';
+	return (size_t)(o.p - buf);
 }
 
 static bool ttl_mismatch(const struct tg_evidence *ev)
@@ -386,7 +394,7 @@ static enum tg_cause reset_cause(const struct tg_session *s, const struct tg_evi
 /* The words of a session that ended without a reset, written piece by
  * piece like a reset's facts: every session of a SYN flood prints one. */
 static enum tg_cause quiet_cause(const struct tg_session *s, const struct tg_evidence *ev,
-				 char *why, size_t len)
+				 char *why, size_t len, size_t *n)
 {
 	const struct tg_dir *o = &s->d[0], *r = &s->d[1];
 	bool ofin = o->dflags & TG_DF_FIN_SEEN, rfin = r->dflags & TG_DF_FIN_SEEN;
@@ -460,6 +468,7 @@ static enum tg_cause quiet_cause(const struct tg_session *s, const struct tg_evi
 		out_str(&w, tg_ep_state_str[r->state]);
 	}
 	*w.p = '\0';
+	*n = (size_t)(w.p - why);
 	return c;
 }
 
@@ -473,30 +482,32 @@ void tg_cause_classify(const struct tg_session *s, const struct tg_evidence *ev,
 	else if (s->end == TG_END_TCP_REUSE)
 		out->cause = TG_CAUSE_REUSED;
 	else
-		out->cause = quiet_cause(s, ev, NULL, 0);
+		out->cause = quiet_cause(s, ev, NULL, 0, NULL);
 }
 
-void tg_cause_describe(const struct tg_session *s, const struct tg_evidence *ev,
-		       char *buf, size_t len)
+size_t tg_cause_describe(const struct tg_session *s, const struct tg_evidence *ev,
+			 char *buf, size_t len)
 {
+	size_t n = 0;
+
 	if (!len)
-		return;
+		return 0;
 	if (s->end == TG_END_EVICTED) {
-		say(buf, len, "flow table full");
+		n = say(buf, len, "flow table full");
 	} else if (ev->flags & TG_EV_HAVE_RST) {
 		/* The cause's words, "; ", the reset's facts: written in
 		 * place, each part cut at the end of @buf as a whole would be. */
-		size_t n;
-
 		reset_cause(s, ev, buf, len);
 		n = strlen(buf);
 		if (n + 3 < len) {
 			memcpy(buf + n, "; ", 3);
-			rst_facts(s, ev, buf + n + 2, len - n - 2);
+			n += 2 + rst_facts(s, ev, buf + n + 2, len - n - 2);
 		}
 	} else if (s->end == TG_END_TCP_REUSE) {
-		say(buf, len, "a SYN with a new sequence number started another session");
+		n = say(buf, len, "a SYN with a new sequence number started another session");
 	} else {
-		quiet_cause(s, ev, buf, len);
+		buf[0] = '\0';
+		quiet_cause(s, ev, buf, len, &n);
 	}
+	return n;
 }

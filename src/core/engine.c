@@ -30,33 +30,43 @@
 #include "tcpguard/engine.h"
 #include "tcpguard/flow.h"
 #include "tcpguard/tcp.h"
+#include "names.h"
 
 _Static_assert(sizeof(struct tg_session) == 224, "session record over budget");
 _Static_assert(sizeof(struct tg_rare) <= 104, "side-pool entry over budget");
 
-const char *const tg_conn_state_str[TG_CS__COUNT] = {
-	"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0",
-	"RSTRH", "SH", "SHR", "OTH",
-};
+/* Each name once, for the string and its length (the JSON writer's). */
+#define CONN_STATES(X) \
+	X(TG_CS_S0, "S0") X(TG_CS_S1, "S1") X(TG_CS_SF, "SF") X(TG_CS_REJ, "REJ") \
+	X(TG_CS_S2, "S2") X(TG_CS_S3, "S3") X(TG_CS_RSTO, "RSTO") X(TG_CS_RSTR, "RSTR") \
+	X(TG_CS_RSTOS0, "RSTOS0") X(TG_CS_RSTRH, "RSTRH") X(TG_CS_SH, "SH") \
+	X(TG_CS_SHR, "SHR") X(TG_CS_OTH, "OTH")
+#define END_REASONS(X) \
+	X(TG_END_TCP_FIN, "tcp-fin") \
+	X(TG_END_RST_CLIENT, "tcp-rst-from-client") \
+	X(TG_END_RST_SERVER, "tcp-rst-from-server") \
+	X(TG_END_AGED_OUT, "aged-out") \
+	X(TG_END_TCP_REUSE, "tcp-reuse") \
+	X(TG_END_OPEN, "open-at-end") \
+	X(TG_END_EVICTED, "evicted")
 
-const char *const tg_end_reason_str[TG_END__COUNT] = {
-	[TG_END_TCP_FIN] = "tcp-fin",
-	[TG_END_RST_CLIENT] = "tcp-rst-from-client",
-	[TG_END_RST_SERVER] = "tcp-rst-from-server",
-	[TG_END_AGED_OUT] = "aged-out",
-	[TG_END_TCP_REUSE] = "tcp-reuse",
-	[TG_END_OPEN] = "open-at-end",
-	[TG_END_EVICTED] = "evicted",
-};
+const char *const tg_conn_state_str[TG_CS__COUNT] = { CONN_STATES(TG_NAME_STR) };
+const uint8_t tg_conn_state_len[TG_CS__COUNT] = { CONN_STATES(TG_NAME_LEN) };
+const char *const tg_end_reason_str[TG_END__COUNT] = { END_REASONS(TG_NAME_STR) };
+const uint8_t tg_end_reason_len[TG_END__COUNT] = { END_REASONS(TG_NAME_LEN) };
 
 const char *const tg_timer_str[TG_TIMER__COUNT] = {
 	"tcp-init", "tcp-handshake", "tcp", "tcp-half-closed", "tcp-time-wait",
 };
 
-const char *const tg_ep_state_str[TG_EP__COUNT] = {
-	"inactive", "syn-sent", "syn-ack-sent", "partial", "established",
-	"closed", "reset",
-};
+#define EP_STATES(X) \
+	X(TG_EP_INACTIVE, "inactive") X(TG_EP_SYN_SENT, "syn-sent") \
+	X(TG_EP_SYN_ACK_SENT, "syn-ack-sent") X(TG_EP_PARTIAL, "partial") \
+	X(TG_EP_ESTABLISHED, "established") X(TG_EP_CLOSED, "closed") \
+	X(TG_EP_RESET, "reset")
+
+const char *const tg_ep_state_str[TG_EP__COUNT] = { EP_STATES(TG_NAME_STR) };
+const uint8_t tg_ep_state_len[TG_EP__COUNT] = { EP_STATES(TG_NAME_LEN) };
 
 /* Zeek's likely_server_ports with all base protocol scripts loaded. */
 static const uint16_t zeek_server_ports[] = {

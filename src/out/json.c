@@ -40,7 +40,7 @@ void dir_json(struct fbuf *j, int resp, const struct tg_dir *d,
 
 	PUT_DKEY(j, resp, "state");
 	j->b[j->n++] = '"';
-	put(j, tg_ep_state_str[d->state]);
+	putn(j, tg_ep_state_str[d->state], tg_ep_state_len[d->state]);
 	j->b[j->n++] = '"';
 	if (!sent)
 		return;
@@ -143,8 +143,7 @@ void put_evidence(struct fbuf *j, const struct tg_session *s, const struct tg_ev
 	size_t n;
 
 	if (TG_SINK_RECORD_MAX - 8 - j->n >= TG_CAUSE_TEXT_MAX) {
-		tg_cause_describe(s, ev, at, TG_CAUSE_TEXT_MAX);
-		n = strlen(at);
+		n = tg_cause_describe(s, ev, at, TG_CAUSE_TEXT_MAX);
 		if (!memchr(at, '"', n) && !memchr(at, '\\', n)) {
 			j->n += n;
 			return;
@@ -162,6 +161,7 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 {
 	struct fbuf j = { out, 0 };
 	uint64_t dur_us = (s->last_ns - s->first_ns) / 1000u;
+	enum tg_conn_state cs = tg_session_conn_state(s);
 
 	put(&j, "{\"ts\":");
 	put_fixed(&j, s->first_ns / 1000u, 6);
@@ -182,7 +182,7 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 		put_key_u64(&j, ",\"resp_bytes\":", tg_session_bytes(s, 1));
 	}
 	put(&j, ",\"conn_state\":\"");
-	put(&j, tg_conn_state_str[tg_session_conn_state(s)]);
+	putn(&j, tg_conn_state_str[cs], tg_conn_state_len[cs]);
 	put_key_u64(&j, "\",\"missed_bytes\":", (uint64_t)s->d[0].missed + s->d[1].missed);
 	if (s->hist_len) {
 		put(&j, ",\"history\":\"");
@@ -194,9 +194,9 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 	put_key_u64(&j, ",\"resp_pkts\":", s->d[1].pkts);
 	put_key_u64(&j, ",\"resp_ip_bytes\":", tg_dir_ip_bytes(&s->d[1]));
 	put(&j, ",\"end_reason\":\"");
-	put(&j, tg_end_reason_str[s->end]);
+	putn(&j, tg_end_reason_str[s->end], tg_end_reason_len[s->end]);
 	put(&j, "\",\"cause\":\"");
-	put(&j, tg_cause_str[c->cause]);
+	putn(&j, tg_cause_str[c->cause], tg_cause_len[c->cause]);
 	put(&j, "\",\"cause_evidence\":\"");
 	put_evidence(&j, s, ev);
 	j.b[j.n++] = '"';
