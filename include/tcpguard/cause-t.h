@@ -70,6 +70,11 @@ enum tg_rst_seq {
 #define TG_EV_TS_GAP_0        0x80000 /* a packet of its without timestamps */
 #define TG_EV_TS_GAP_1        0x100000
 #define TG_EV_OOW_BEFORE      0x200000 /* an out-of-window reset came before the one kept */
+/* In the session record only (struct tg_ev_live): the shift each side's
+ * last window was scaled by, four bits from bit 22 (originator) and from
+ * bit 26 (responder). */
+#define TG_EV_WSHIFT_AT(dir)  (22 + 4 * (dir))
+#define TG_EV_WSHIFTS         (0xffu << 22)
 
 /* The first reset a session saw (or the first its receiver could accept),
  * photographed with what its sender and receiver had done up to then.
@@ -98,8 +103,9 @@ struct tg_rst_photo {
 };
 
 /* Per-direction state of events most sessions never have: zero windows,
- * data out of order, bad checksums, resets, a SYN anywhere but at the
- * start of its sequence space. Side pool too. */
+ * data out of order or never seen, retransmissions, bad checksums,
+ * resets, a SYN anywhere but at the start of its sequence space. Side
+ * pool too. */
 struct tg_dir_rare {
 	uint32_t hist_syn;      /* relative seq of the last SYN and RST, for */
 	uint32_t hist_rst;      /* Zeek's history repeat rule (0: none yet) */
@@ -110,6 +116,9 @@ struct tg_dir_rare {
 	uint16_t zw_probes;     /* probes sent by the peer into the zero window */
 	uint16_t zw_adv;        /* zero-window advertisements (W), saturating */
 	uint16_t csum_bad;      /* bad checksums (C), saturating */
+	uint32_t rxmit;         /* payload packets that did not advance seq */
+	uint32_t missed;        /* bytes acknowledged but never seen */
+	uint16_t gaps;          /* content gaps (G), saturating */
 };
 
 /* One entry of the side pool: what a session keeps once something rare
@@ -117,25 +126,34 @@ struct tg_dir_rare {
 struct tg_rare {
 	struct tg_dir_rare d[2];
 	struct tg_rst_photo r;          /* valid with TG_EV_HAVE_RST */
+	uint32_t resp_fin_ms;           /* see tg_evidence; kept only while the
+	                                 * responder had sent no data */
 	uint32_t owner;                 /* the flow table's: its session, index + 1 */
 };
 
 /* Evidence every packet updates; it lives in the session record. */
 struct tg_ev_live {
-	uint32_t flags;                 /* TG_EV_* */
-	uint32_t win_last[2];           /* each side's last window, scaled */
+	uint32_t flags;                 /* TG_EV_*, with TG_EV_WSHIFTS */
+	uint16_t win_last[2];           /* each side's last window, as sent */
 	uint32_t last_gap_us;           /* gap before the latest packet */
-	uint32_t resp_fin_ms;           /* responder's first FIN, from the start; 0 none */
 };
+
+/* Side @dir's last window, scaled as it was when sent. */
+static inline uint32_t tg_ev_win_last(const struct tg_ev_live *ev, int dir)
+{
+	return (uint32_t)ev->win_last[dir] << (ev->flags >> TG_EV_WSHIFT_AT(dir) & 0xf);
+}
 
 /* All the evidence of one ended session, as the engine hands it out:
  * the running part, the reset photograph and the rare counters (zero
  * when the session never needed them). */
 struct tg_evidence {
 	uint32_t flags;                 /* TG_EV_* */
-	uint32_t win_last[2];
+	uint32_t win_last[2];           /* each side's last window, scaled */
 	uint32_t last_gap_us;
-	uint32_t resp_fin_ms;
+	uint32_t resp_fin_ms;           /* the responder's first FIN, from the
+	                                 * start, + 1, when it had sent no data
+	                                 * by then; else 0 */
 	struct tg_rst_photo r;          /* valid with TG_EV_HAVE_RST */
 	struct tg_dir_rare d[2];        /* [0] originator, [1] responder */
 };

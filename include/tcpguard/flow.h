@@ -79,9 +79,8 @@ static inline void tg_flow_prefetch_bucket(const struct tg_flow_table *t, uint32
 }
 
 /* Starts loading record @i (index + 1; 0 is none): a packet touches both
- * directions and the running evidence, all of its 224 bytes, which span
- * four cache lines wherever the record starts (records are 32-byte
- * aligned). */
+ * directions and the running evidence, all of its 192 bytes, three cache
+ * lines (the array starts on a page). */
 static inline void tg_flow_prefetch_rec(const struct tg_flow_table *t, uint32_t i)
 {
 	if (i) {
@@ -90,7 +89,6 @@ static inline void tg_flow_prefetch_rec(const struct tg_flow_table *t, uint32_t 
 		tg_prefetch(p);
 		tg_prefetch(p + 64);
 		tg_prefetch(p + 128);
-		tg_prefetch(p + 192);
 	}
 }
 

@@ -4,8 +4,8 @@
  * flow table from the first packet to the end, and that the outputs read
  * when the session ends. Everything here is per session and bounded: no
  * pointers, no variable-length parts, so the table is one preallocated
- * array. Field sizes keep the record at 224 bytes (checked at compile
- * time in engine.c); what few sessions need lives in a side pool.
+ * array. Field sizes keep the record at 192 bytes, three cache lines
+ * (checked at compile time in engine.c); what few sessions need lives in a side pool.
  */
 #ifndef TG_SESSION_T_H
 #define TG_SESSION_T_H
@@ -82,23 +82,21 @@ enum tg_timer {
 
 /* One direction of a session, in Zeek's TCP_Endpoint terms: sequence
  * numbers are absolute 32-bit values plus a wrap count, so byte counts
- * stay right past 4 GiB. 56 bytes, 4-byte aligned (the IP byte count is
- * split in two words for that; use tg_dir_ip_bytes). What few sessions
- * need is in the side pool: struct tg_dir_rare. */
+ * stay right past 4 GiB. 44 bytes, 4-byte aligned (the IP byte count is
+ * split in a 32-bit and a 16-bit word for that; use tg_dir_ip_bytes).
+ * What few sessions need is in the side pool: struct tg_dir_rare
+ * (retransmissions, content gaps, zero windows, ...). */
 struct tg_dir {
 	uint32_t ip_bytes_lo;   /* sum of IP lengths (Zeek *_ip_bytes) */
-	uint32_t ip_bytes_hi;
 	uint32_t isn;           /* Zeek start_seq */
 	uint32_t last_seq;      /* highest seq+len sent (Zeek last_seq) */
 	uint32_t ack_seq;       /* highest ACK the peer sent for this data */
-	uint16_t seq_wraps;
-	uint16_t ack_wraps;
 	uint32_t reassem;       /* in-order data delivered up to (abs seq) */
 	uint32_t pkts;
 	uint32_t fin_rel;       /* relative seq one past the FIN (Zeek FIN_seq) */
-	uint32_t rxmit;         /* payload packets that did not advance seq */
-	uint32_t missed;        /* bytes acknowledged but never seen */
-	uint16_t gaps;          /* content gaps (G), saturating */
+	uint16_t seq_wraps;
+	uint16_t ack_wraps;
+	uint16_t ip_bytes_hi;   /* bits 32-47 of the IP byte count */
 	uint16_t ipid_last;
 	uint8_t ttl_min;
 	uint8_t ttl_max;
@@ -150,12 +148,15 @@ static inline uint64_t tg_dir_ip_bytes(const struct tg_dir *d)
 	return (uint64_t)d->ip_bytes_hi << 32 | d->ip_bytes_lo;
 }
 
+/* 48 bits: 256 TiB in one direction of one session; it stops there. */
 static inline void tg_dir_add_ip_bytes(struct tg_dir *d, uint32_t n)
 {
 	uint64_t v = tg_dir_ip_bytes(d) + n;
 
+	if (v >> 48)
+		v = (1ull << 48) - 1;
 	d->ip_bytes_lo = (uint32_t)v;
-	d->ip_bytes_hi = (uint32_t)(v >> 32);
+	d->ip_bytes_hi = (uint16_t)(v >> 32);
 }
 
 #endif

@@ -362,7 +362,7 @@ static bool replay(struct tg_handoff *h, uint32_t type, const uint8_t *rec,
 		s->first_ns = e->v.first_ns;
 		for (int i = 0; i < 2; i++) {
 			s->d[i].ip_bytes_lo = e->v.ip_bytes[i][0];
-			s->d[i].ip_bytes_hi = e->v.ip_bytes[i][1];
+			s->d[i].ip_bytes_hi = (uint16_t)e->v.ip_bytes[i][1];
 			s->d[i].pkts = e->v.pkts[i];
 			s->d[i].hist_seen = e->v.hist_seen[i];
 			s->d[i].flags_seen = e->v.flags_seen[i];

@@ -32,8 +32,8 @@
 #include "tcpguard/tcp.h"
 #include "names.h"
 
-_Static_assert(sizeof(struct tg_session) == 224, "session record over budget");
-_Static_assert(sizeof(struct tg_rare) <= 104, "side-pool entry over budget");
+_Static_assert(sizeof(struct tg_session) == 192, "session record over budget");
+_Static_assert(sizeof(struct tg_rare) <= 132, "side-pool entry over budget");
 
 /* Each name once, for the string and its length (the JSON writer's). */
 #define CONN_STATES(X) \
@@ -198,16 +198,17 @@ static void gather_evidence(const struct tg_flow_table *t, const struct tg_sessi
 {
 	const struct tg_rare *x = tg_flow_rare(t, s);
 
-	ev->flags = s->ev.flags;
-	ev->win_last[0] = s->ev.win_last[0];
-	ev->win_last[1] = s->ev.win_last[1];
+	ev->flags = s->ev.flags & ~TG_EV_WSHIFTS;
+	ev->win_last[0] = tg_ev_win_last(&s->ev, 0);
+	ev->win_last[1] = tg_ev_win_last(&s->ev, 1);
 	ev->last_gap_us = s->ev.last_gap_us;
-	ev->resp_fin_ms = s->ev.resp_fin_ms;
 	if (x) {
+		ev->resp_fin_ms = x->resp_fin_ms;
 		ev->r = x->r;
 		ev->d[0] = x->d[0];
 		ev->d[1] = x->d[1];
 	} else {
+		ev->resp_fin_ms = 0;
 		memset(&ev->r, 0, sizeof(ev->r));
 		memset(ev->d, 0, sizeof(ev->d));
 	}

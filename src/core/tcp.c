@@ -24,6 +24,7 @@
  */
 #include <string.h>
 
+#include "tcpguard/engine.h"
 #include "tcpguard/tcp.h"
 
 /* Sequence distances beyond which a SYN or RST is not trusted to move the
@@ -262,8 +263,8 @@ static void update_window(struct tg_flow_table *t, struct tg_session *s, int dir
 }
 
 /* Zeek update_last_seq; returns the distance the segment end moved. */
-static int32_t update_last_seq(struct tg_session *s, int dir, uint32_t end_seq,
-			       uint8_t fl, uint32_t len)
+static int32_t update_last_seq(struct tg_flow_table *t, struct tg_session *s, int dir,
+			       uint32_t end_seq, uint8_t fl, uint32_t len)
 {
 	struct tg_dir *d = &s->d[dir];
 	int32_t delta = seq_delta(end_seq, d->last_seq);
@@ -276,9 +277,11 @@ static int32_t update_last_seq(struct tg_session *s, int dir, uint32_t end_seq,
 	} else if (d->state == TG_EP_RESET) {
 		return delta;
 	} else if (delta <= 0) {
-		if (len > 0) {
-			d->rxmit++;
-			hist_scaled(s, dir, d->rxmit, 'T');
+		struct tg_dir_rare *x;
+
+		if (len > 0 && (x = rare_dir(t, s, dir))) {
+			x->rxmit++;
+			hist_scaled(s, dir, x->rxmit, 'T');
 		}
 		return delta;
 	}
@@ -448,10 +451,11 @@ void ack_received(struct tg_flow_table *t, struct tg_session *s, int dir, uint32
 		uint32_t seen = above < (uint32_t)hole ? above : (uint32_t)hole;
 		uint32_t missing = (uint32_t)hole - seen;
 
-		if (missing && is_clean(d) && is_clean(&s->d[!dir])) {
-			d->gaps = sat16_inc(d->gaps);
-			hist_scaled(s, dir, d->gaps, 'G');
-			d->missed += missing;
+		if (missing && is_clean(d) && is_clean(&s->d[!dir]) &&
+		    (x || (x = tg_flow_rare_get(t, s)))) {
+			x->d[dir].gaps = sat16_inc(x->d[dir].gaps);
+			hist_scaled(s, dir, x->d[dir].gaps, 'G');
+			x->d[dir].missed += missing;
 		}
 		if (seen)
 			x->d[dir].above -= seen;
@@ -576,9 +580,12 @@ static inline uint32_t swap_dir_bits(uint32_t f, uint32_t b0, uint32_t b1)
 static void ev_flip(struct tg_flow_table *t, struct tg_session *s)
 {
 	struct tg_ev_live *ev = &s->ev;
-	uint32_t w = ev->win_last[0];
+	uint16_t w = ev->win_last[0];
+	uint32_t sh = ev->flags & TG_EV_WSHIFTS;
 	struct tg_rare *x = tg_flow_rare(t, s);
 
+	ev->flags = (ev->flags & ~TG_EV_WSHIFTS) |
+		    ((sh >> 4 | sh << 4) & TG_EV_WSHIFTS);
 	ev->flags = swap_dir_bits(ev->flags, TG_EV_TS_0, TG_EV_TS_1);
 	ev->flags = swap_dir_bits(ev->flags, TG_EV_DF_0, TG_EV_DF_1);
 	ev->flags ^= ev->flags & TG_EV_ANY_DATA ? TG_EV_LAST_DATA_1 : 0;
@@ -590,14 +597,15 @@ static void ev_flip(struct tg_flow_table *t, struct tg_session *s)
 		x->r.rst_dir ^= 1;
 }
 
-static inline uint32_t scaled_win(const struct tg_session *s, int dir, uint16_t win)
+/* The shift of @dir's windows now: RFC 7323 §2.2, scaling applies once
+ * both sides offered it (and never to a SYN's window). */
+static inline unsigned win_shift(const struct tg_session *s, int dir)
 {
 	const struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
 
-	/* RFC 7323 §2.2: scaling applies once both sides offered it. */
 	if (d->wscale != 0xff && peer->wscale != 0xff)
-		return (uint32_t)win << (d->wscale > 14 ? 14 : d->wscale);
-	return win;
+		return d->wscale > 14 ? 14 : d->wscale;
+	return 0;
 }
 
 /* RFC 5961 §3.2: a reset is acceptable only from RCV.NXT to the end of
@@ -676,7 +684,8 @@ static void ev_reset(struct tg_flow_table *t, struct tg_session *s, int dir,
 		 * the same side that it could accept is the one to judge. */
 		if (r->rst_seq_class != TG_RST_SEQ_OUT_OF_WINDOW || dir != r->rst_dir ||
 		    ((peer->flags_seen & TG_TCP_ACK) && d->state != TG_EP_INACTIVE &&
-		     rst_out_of_window(seq_delta(p->seq, d->ack_seq), ev->win_last[!dir])))
+		     rst_out_of_window(seq_delta(p->seq, d->ack_seq),
+				       tg_ev_win_last(ev, !dir))))
 			return;
 		fl = (fl & ~(uint32_t)(TG_EV_RST_ACK | TG_EV_RST_TS | TG_EV_RST_DF)) |
 		     TG_EV_OOW_BEFORE;
@@ -717,7 +726,7 @@ static void ev_reset(struct tg_flow_table *t, struct tg_session *s, int dir,
 	}
 	/* Where the sequence number falls against what the receiver had
 	 * acknowledged of the sender's data (its RCV.NXT) and advertised. */
-	r->rst_rcv_win = ev->win_last[!dir];
+	r->rst_rcv_win = tg_ev_win_last(ev, !dir);
 	if ((peer->flags_seen & TG_TCP_ACK) && d->state != TG_EP_INACTIVE) {
 		r->rst_seq_off = seq_delta(p->seq, d->ack_seq);
 		if (r->rst_seq_off == 0)
@@ -736,7 +745,8 @@ static void ev_reset(struct tg_flow_table *t, struct tg_session *s, int dir,
 }
 
 /* After the packet: the running facts the verdict needs later. */
-static void ev_after(struct tg_session *s, int dir, const struct tg_pkt *p)
+static void ev_after(struct tg_flow_table *t, struct tg_session *s, int dir,
+		     const struct tg_pkt *p)
 {
 	struct tg_ev_live *ev = &s->ev;
 	uint32_t fl = ev->flags;
@@ -745,8 +755,14 @@ static void ev_after(struct tg_session *s, int dir, const struct tg_pkt *p)
 		fl |= dir ? TG_EV_TS_1 : TG_EV_TS_0;
 	else if (!(p->tcp_flags & TG_TCP_RST))
 		fl |= dir ? TG_EV_TS_GAP_1 : TG_EV_TS_GAP_0;
-	if (dir == 1 && (p->tcp_flags & TG_TCP_FIN) && !ev->resp_fin_ms)
-		ev->resp_fin_ms = rel_ms(s, p->ts_ns) + 1;
+	/* The responder's first FIN, kept while it had sent no data: the
+	 * only case the verdict reads it in (bytes never shrink). */
+	if (dir == 1 && (p->tcp_flags & TG_TCP_FIN) && tg_session_bytes(s, 1) == 0) {
+		struct tg_rare *x = tg_flow_rare_get(t, s);
+
+		if (x && !x->resp_fin_ms)
+			x->resp_fin_ms = rel_ms(s, p->ts_ns) + 1;
+	}
 	if (p->ip_dont_frag)
 		fl |= dir ? TG_EV_DF_1 : TG_EV_DF_0;
 	if (p->payload_len && !(p->tcp_flags & TG_TCP_RST)) {
@@ -763,10 +779,13 @@ static void ev_after(struct tg_session *s, int dir, const struct tg_pkt *p)
 	    (p->tcp_flags & TG_TCP_ACK) && (s->d[1].flags_seen & TG_TCP_SYN) &&
 	    (s->d[0].flags_seen & TG_TCP_SYN))
 		fl |= TG_EV_ESTABLISHED;
+	if (!(p->tcp_flags & TG_TCP_RST)) {
+		unsigned sh = (p->tcp_flags & TG_TCP_SYN) ? 0 : win_shift(s, dir);
+
+		ev->win_last[dir] = p->win;
+		fl = (fl & ~(0xfu << TG_EV_WSHIFT_AT(dir))) | sh << TG_EV_WSHIFT_AT(dir);
+	}
 	ev->flags = fl;
-	if (!(p->tcp_flags & TG_TCP_RST))
-		ev->win_last[dir] = (p->tcp_flags & TG_TCP_SYN) ? p->win
-						: scaled_win(s, dir, p->win);
 }
 
 /* An ACK from the other side moves the highest ACK of @d's data forward
@@ -839,13 +858,13 @@ static void step_plain(struct tg_flow_table *t, struct tg_session *s, bool evide
 	else
 		s->flags |= TG_SF_LAST_FROZEN;
 	ack_advance(peer, p->ack);
-	update_last_seq(s, dir, p->seq + len, p->tcp_flags, len);
+	update_last_seq(t, s, dir, p->seq + len, p->tcp_flags, len);
 	ack_received(t, s, !dir, p->ack);
 	if (len > 0 && !underflow && p->payload_cap >= len)
 		data_sent(t, s, dir, p->seq, len);
 	count_sent(d, p);
 	if (evidence)
-		ev_after(s, dir, p);
+		ev_after(t, s, dir, p);
 }
 
 void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s,
@@ -913,7 +932,7 @@ void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s,
 			ack_advance(peer, p->ack);
 		}
 	}
-	update_last_seq(s, dir, end_seq, fl, len);
+	update_last_seq(t, s, dir, end_seq, fl, len);
 
 	/* The first packet of each side decides Zeek's partial flag. */
 	if (!(d->dflags & TG_DF_SENT)) {
@@ -950,7 +969,7 @@ void tg_tcp_step(struct tg_flow_table *t, struct tg_session *s,
 	d->dflags |= TG_DF_SENT;
 	count_sent(d, p);
 	if (evidence)
-		ev_after(s, dir, p);
+		ev_after(t, s, dir, p);
 }
 
 bool tg_tcp_closed(const struct tg_session *s)

@@ -61,7 +61,7 @@ void dir_json(struct fbuf *j, int resp, const struct tg_dir *d,
 		put_u64(j, d->wscale);
 	}
 	PUT_DKEY(j, resp, "rxmit_pkts");
-	put_u64(j, d->rxmit);
+	put_u64(j, x->rxmit);
 	if (x->zw_episodes) {
 		PUT_DKEY(j, resp, "zero_win");
 		put_key_u64(j, "{\"episodes\":", x->zw_episodes);
@@ -183,7 +183,7 @@ static size_t json_format(const struct tg_sink *k, const struct tg_session *s,
 	}
 	put(&j, ",\"conn_state\":\"");
 	putn(&j, tg_conn_state_str[cs], tg_conn_state_len[cs]);
-	put_key_u64(&j, "\",\"missed_bytes\":", (uint64_t)s->d[0].missed + s->d[1].missed);
+	put_key_u64(&j, "\",\"missed_bytes\":", (uint64_t)ev->d[0].missed + ev->d[1].missed);
 	if (s->hist_len) {
 		put(&j, ",\"history\":\"");
 		putn(&j, s->hist, s->hist_len);

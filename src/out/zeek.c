@@ -103,7 +103,7 @@ static size_t zeek_format(const struct tg_sink *k, const struct tg_session *s,
 	put_c(&j, '\t');
 	put_c(&j, is_private(&s->resp_h) ? 'T' : 'F');
 	put_c(&j, '\t');
-	put_u64(&j, (uint64_t)s->d[0].missed + s->d[1].missed);
+	put_u64(&j, (uint64_t)ev->d[0].missed + ev->d[1].missed);
 	put_c(&j, '\t');
 	if (s->hist_len)
 		putn(&j, s->hist, s->hist_len);

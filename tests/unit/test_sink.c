@@ -58,7 +58,8 @@ static void sessions(struct h_ended *o)
 }
 
 /* The row as the Zeek sink wrote it with printf. */
-static void printf_row(char *buf, size_t len, const struct tg_session *s, uint64_t seed)
+static void printf_row(char *buf, size_t len, const struct tg_session *s,
+		       const struct tg_evidence *ev, uint64_t seed)
 {
 	char a[64], b[64], uid[24], d[96] = "-\t-\t-";
 	uint64_t dur = s->last_ns - s->first_ns;
@@ -76,7 +77,7 @@ static void printf_row(char *buf, size_t len, const struct tg_session *s, uint64
 		 tg_session_uid(s, seed, uid), tg_addr_str(&s->orig_h, a, sizeof(a)), s->orig_p,
 		 tg_addr_str(&s->resp_h, b, sizeof(b)), s->resp_p, d,
 		 tg_conn_state_str[tg_session_conn_state(s)], local, local,
-		 (uint64_t)s->d[0].missed + s->d[1].missed,
+		 (uint64_t)ev->d[0].missed + ev->d[1].missed,
 		 s->hist_len ? s->hist_len : 1, s->hist_len ? s->hist : "-",
 		 s->d[0].pkts, tg_dir_ip_bytes(&s->d[0]), s->d[1].pkts, tg_dir_ip_bytes(&s->d[1]));
 }
@@ -114,16 +115,17 @@ static void test_zeek_rows_match_printf(void **state)
 	assert_int_equal(tg_sink_zeek_new(&k, "/dev/null", 42), 0);
 	for (unsigned i = 0; i <= o.n; i++) {
 		struct tg_session s = o.s[i < o.n ? i : 0];
+		struct tg_evidence ev = o.ev[i < o.n ? i : 0];
 
 		if (i == o.n) {
 			s.d[0].ip_bytes_hi = 3;
 			s.d[1].pkts = 4000000000u;
-			s.d[0].missed = 123456;
+			ev.d[0].missed = 123456;
 			s.first_ns += 3000000000ull * 1000000000ull;
 			s.last_ns += 3000000000ull * 1000000000ull + 987654321012ull;
 		}
-		printf_row(want, sizeof(want), &s, 42);
-		n = k.ops->format(&k, &s, &o.ev[0], &o.cause[0], got);
+		printf_row(want, sizeof(want), &s, &ev, 42);
+		n = k.ops->format(&k, &s, &ev, &o.cause[0], got);
 		got[n] = '\0';
 		assert_string_equal(got, want);
 		if (i == 2)
@@ -160,7 +162,7 @@ static void test_zeek_buffer_boundary(void **state)
 	for (; seen < rows; seen++) {
 		size_t l;
 
-		printf_row(row, sizeof(row), &o.s[seen % o.n], 1);
+		printf_row(row, sizeof(row), &o.s[seen % o.n], &o.ev[seen % o.n], 1);
 		l = strlen(row);
 		if (strncmp(p, row, l) != 0)
 			break;
@@ -215,11 +217,11 @@ static void test_zeek_rotation(void **state)
 	(void)state;
 	sessions(&o);
 	rotate(tg_sink_zeek_new, "conn.log", &o, before, after, &a, &b);
-	printf_row(row, sizeof(row), &o.s[0], 7);
+	printf_row(row, sizeof(row), &o.s[0], &o.ev[0], 7);
 	assert_non_null(strstr(a, row));
 	assert_non_null(strstr(strstr(a, row), "\n#close\t"));
 	assert_null(strstr(b, row));
-	printf_row(row, sizeof(row), &o.s[1], 7);
+	printf_row(row, sizeof(row), &o.s[1], &o.ev[1], 7);
 	assert_null(strstr(a, row));
 	assert_true(strncmp(b, "#separator \\x09\n", 16) == 0);
 	assert_non_null(strstr(b, row));

@@ -403,7 +403,7 @@ static void test_retransmission_t(void **state)
 	h_tx(e, &c, H_C2S, 300, H_PA, CI + 1, SI + 1, 100);
 	tg_engine_finish(e);
 	assert_ended(&o, 0, "S1", "ShADT", 100, 0, 4, 1, TG_END_OPEN);
-	assert_int_equal(o.s[0].d[0].rxmit, 1);
+	assert_int_equal(o.ev[0].d[0].rxmit, 1);
 	tg_engine_free(e);
 }
 
@@ -427,7 +427,7 @@ static void test_retransmissions_scaled(void **state)
 			h_tx(e, &c, H_C2S, 4 + i, H_PA, CI + 1, SI + 1, 100);
 		tg_engine_finish(e);
 		assert_string_equal(o.hist[0], cases[k].hist);
-		assert_int_equal(o.s[0].d[0].rxmit, cases[k].n);
+		assert_int_equal(o.ev[0].d[0].rxmit, cases[k].n);
 		assert_int_equal(tg_session_bytes(&o.s[0], 0), 100);
 		tg_engine_free(e);
 	}
@@ -504,7 +504,7 @@ static void test_sequence_wraparound(void **state)
 	tg_engine_finish(e);
 	assert_ended(&o, 0, "SF", "ShADaFf", 1000, 0, 8, 3, TG_END_TCP_FIN);
 	assert_int_equal(tg_dir_ip_bytes(&o.s[0].d[0]), 8 * 40 + 1000);
-	assert_int_equal(o.s[0].d[0].rxmit, 0);
+	assert_int_equal(o.ev[0].d[0].rxmit, 0);
 	tg_engine_free(e);
 }
 
