@@ -151,12 +151,15 @@ static inline uint64_t tg_dir_ip_bytes(const struct tg_dir *d)
 /* 48 bits: 256 TiB in one direction of one session; it stops there. */
 static inline void tg_dir_add_ip_bytes(struct tg_dir *d, uint32_t n)
 {
-	uint64_t v = tg_dir_ip_bytes(d) + n;
+	uint32_t lo = d->ip_bytes_lo + n;
 
-	if (v >> 48)
-		v = (1ull << 48) - 1;
-	d->ip_bytes_lo = (uint32_t)v;
-	d->ip_bytes_hi = (uint16_t)(v >> 32);
+	if (lo < n) {           /* carried into the high word */
+		if (d->ip_bytes_hi < UINT16_MAX)
+			d->ip_bytes_hi++;
+		else
+			lo = UINT32_MAX;
+	}
+	d->ip_bytes_lo = lo;
 }
 
 #endif

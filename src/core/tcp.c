@@ -744,6 +744,18 @@ static void ev_reset(struct tg_flow_table *t, struct tg_session *s, int dir,
 		r->pend_from = (uint32_t)seq_delta(d->last_seq, d->ack_seq);
 }
 
+/* The responder's first FIN, kept while it had sent no data: the only
+ * case the verdict reads it in (bytes never shrink). Out of line: most
+ * packets carry no FIN. */
+static __attribute__((noinline)) void note_resp_fin(struct tg_flow_table *t,
+						    struct tg_session *s, uint64_t ts)
+{
+	struct tg_rare *x;
+
+	if (tg_session_bytes(s, 1) == 0 && (x = tg_flow_rare_get(t, s)) && !x->resp_fin_ms)
+		x->resp_fin_ms = rel_ms(s, ts) + 1;
+}
+
 /* After the packet: the running facts the verdict needs later. */
 static void ev_after(struct tg_flow_table *t, struct tg_session *s, int dir,
 		     const struct tg_pkt *p)
@@ -755,14 +767,8 @@ static void ev_after(struct tg_flow_table *t, struct tg_session *s, int dir,
 		fl |= dir ? TG_EV_TS_1 : TG_EV_TS_0;
 	else if (!(p->tcp_flags & TG_TCP_RST))
 		fl |= dir ? TG_EV_TS_GAP_1 : TG_EV_TS_GAP_0;
-	/* The responder's first FIN, kept while it had sent no data: the
-	 * only case the verdict reads it in (bytes never shrink). */
-	if (dir == 1 && (p->tcp_flags & TG_TCP_FIN) && tg_session_bytes(s, 1) == 0) {
-		struct tg_rare *x = tg_flow_rare_get(t, s);
-
-		if (x && !x->resp_fin_ms)
-			x->resp_fin_ms = rel_ms(s, p->ts_ns) + 1;
-	}
+	if (dir == 1 && (p->tcp_flags & TG_TCP_FIN))
+		note_resp_fin(t, s, p->ts_ns);
 	if (p->ip_dont_frag)
 		fl |= dir ? TG_EV_DF_1 : TG_EV_DF_0;
 	if (p->payload_len && !(p->tcp_flags & TG_TCP_RST)) {
@@ -834,8 +840,9 @@ static inline bool is_plain(const struct tg_session *s, const struct tg_pkt *p,
 	       !(s->hist_len == 1 && s->hist[0] == 'H');
 }
 
-static void step_plain(struct tg_flow_table *t, struct tg_session *s, bool evidence,
-		       const struct tg_pkt *p, int dir)
+static inline __attribute__((always_inline))
+void step_plain(struct tg_flow_table *t, struct tg_session *s, bool evidence,
+		const struct tg_pkt *p, int dir)
 {
 	struct tg_dir *d = &s->d[dir], *peer = &s->d[!dir];
 	uint32_t len = p->payload_len;

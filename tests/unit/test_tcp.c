@@ -21,6 +21,7 @@
 
 #include <string.h>
 
+#include "tcpguard/cause.h"
 #include "tcpguard/engine.h"
 #include "harness.h"
 
@@ -641,6 +642,41 @@ static void test_strings_tables(void **state)
 		assert_non_null(tg_ep_state_str[i]);
 	assert_string_equal(tg_conn_state_str[TG_CS_RSTOS0], "RSTOS0");
 	assert_string_equal(tg_end_reason_str[TG_END_OPEN], "open-at-end");
+	/* The lengths the JSON writer copies by. */
+	for (int i = 0; i < TG_CS__COUNT; i++)
+		assert_int_equal(tg_conn_state_len[i], strlen(tg_conn_state_str[i]));
+	for (int i = 0; i < TG_END__COUNT; i++)
+		assert_int_equal(tg_end_reason_len[i], strlen(tg_end_reason_str[i]));
+	for (int i = 0; i < TG_EP__COUNT; i++)
+		assert_int_equal(tg_ep_state_len[i], strlen(tg_ep_state_str[i]));
+	for (int i = 0; i < TG_CAUSE__COUNT; i++)
+		assert_int_equal(tg_cause_len[i], strlen(tg_cause_str[i]));
+}
+
+/* A direction's IP byte count carries into its 16-bit high word and
+ * stops at 2^48 - 1; a last window comes back scaled as it was sent. */
+static void test_compact_fields(void **state)
+{
+	struct tg_dir d = { 0 };
+	struct tg_ev_live ev = { 0 };
+
+	(void)state;
+	d.ip_bytes_lo = UINT32_MAX - 10;
+	tg_dir_add_ip_bytes(&d, 20);
+	assert_int_equal(tg_dir_ip_bytes(&d), (uint64_t)UINT32_MAX + 10);
+	d.ip_bytes_hi = UINT16_MAX;
+	d.ip_bytes_lo = UINT32_MAX - 1;
+	tg_dir_add_ip_bytes(&d, 1500);
+	assert_int_equal(tg_dir_ip_bytes(&d), (1ull << 48) - 1);
+	tg_dir_add_ip_bytes(&d, 1500);
+	assert_int_equal(tg_dir_ip_bytes(&d), (1ull << 48) - 1);
+
+	ev.win_last[0] = 1000;
+	ev.win_last[1] = 65535;
+	ev.flags = TG_EV_HAVE_RST | 7u << TG_EV_WSHIFT_AT(0) | 14u << TG_EV_WSHIFT_AT(1);
+	assert_int_equal(tg_ev_win_last(&ev, 0), 1000u << 7);
+	assert_int_equal(tg_ev_win_last(&ev, 1), 65535u << 14);
+	assert_int_equal(ev.flags & ~TG_EV_WSHIFTS, TG_EV_HAVE_RST);
 }
 
 /* The side pool (a quarter of a 400-session table) runs out while the
@@ -767,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_side_pool_full),
 		cmocka_unit_test(test_side_pool_full_live),
 		cmocka_unit_test(test_strings_tables),
+		cmocka_unit_test(test_compact_fields),
 	};
 
 	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
