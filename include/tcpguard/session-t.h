@@ -5,7 +5,8 @@
  * when the session ends. Everything here is per session and bounded: no
  * pointers, no variable-length parts, so the table is one preallocated
  * array. Field sizes keep the record at 192 bytes, three cache lines
- * (checked at compile time in engine.c); what few sessions need lives in a side pool.
+ * (checked at compile time in engine.c); what few sessions need lives
+ * in a side pool.
  */
 #ifndef TG_SESSION_T_H
 #define TG_SESSION_T_H

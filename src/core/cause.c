@@ -506,7 +506,6 @@ size_t tg_cause_describe(const struct tg_session *s, const struct tg_evidence *e
 	} else if (s->end == TG_END_TCP_REUSE) {
 		n = say(buf, len, "a SYN with a new sequence number started another session");
 	} else {
-		buf[0] = '\0';
 		quiet_cause(s, ev, buf, len, &n);
 	}
 	return n;

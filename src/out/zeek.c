@@ -71,7 +71,7 @@ static size_t zeek_format(const struct tg_sink *k, const struct tg_session *s,
 {
 	struct fbuf j = { out, 0 };
 	uint64_t dur_us = (s->last_ns - s->first_ns) / 1000u;
-	const char *cs = tg_conn_state_str[tg_session_conn_state(s)];
+	enum tg_conn_state cs = tg_session_conn_state(s);
 
 	(void)ev;
 	(void)c;
@@ -97,7 +97,7 @@ static size_t zeek_format(const struct tg_sink *k, const struct tg_session *s,
 	} else {
 		put(&j, "-\t-\t-\t");
 	}
-	put(&j, cs);
+	putn(&j, tg_conn_state_str[cs], tg_conn_state_len[cs]);
 	put_c(&j, '\t');
 	put_c(&j, is_private(&s->orig_h) ? 'T' : 'F');
 	put_c(&j, '\t');
