@@ -16,7 +16,8 @@
 # For each it warms the page cache with one untimed floor pass, then times,
 # best of BENCH_RUNS by wall clock around the whole process: the floor,
 # `tcpguard analyze CAPTURE --json /dev/null TCPGUARD_ARGS...` with -j 1 and
-# each -j of BENCH_JOBS (and all again with --no-detect), taken in turn
+# each -j of BENCH_JOBS (and all again with --no-detect; and -j 1 once
+# more with neither detection nor --json, to split -j 1's time), taken in turn
 # round by round (a shared machine's speed drifts over minutes: each
 # command then meets the same moments, which keeps the ratios between
 # them honest), and, where installed
@@ -210,12 +211,16 @@ for cap in $captures; do
 
 	rows=()         # "name seconds rss_kb"
 	declare -A secs_of=()
-	peak_sessions= j1_rss=
+	peak_sessions='' j1_rss=''
 	variants=()
 	if [ -x "$build/tcpguard" ]; then
-		variants=("j1:-j 1" "j1-nodetect:-j 1 --no-detect")
+		# "j1-track": no detection and no per-session output, the
+		# summary only: reading, decoding and tracking, for the split
+		# of -j 1's time printed below.
+		variants=("j1:--json /dev/null -j 1" "j1-nodetect:--json /dev/null -j 1 --no-detect"
+			"j1-track:-j 1 --no-detect")
 		for j in $jobs; do
-			variants+=("j$j:-j $j" "j$j-nodetect:-j $j --no-detect")
+			variants+=("j$j:--json /dev/null -j $j" "j$j-nodetect:--json /dev/null -j $j --no-detect")
 		done
 	else
 		echo "run.sh: $build/tcpguard not built yet: analyze skipped" >&2
@@ -226,7 +231,7 @@ for cap in $captures; do
 		note "$cap-floor" "$i"
 		for v in "${variants[@]}"; do
 			# shellcheck disable=SC2086 # the -j words are split on purpose
-			timed "$cap-${v%%:*}" "$build/tcpguard" analyze "$pcap" --json /dev/null ${v#*:} "$@"
+			timed "$cap-${v%%:*}" "$build/tcpguard" analyze "$pcap" ${v#*:} "$@"
 			note "$cap-${v%%:*}" "$i"
 		done
 	done
@@ -271,7 +276,7 @@ for cap in $captures; do
 		json_rows="$json_rows${json_rows:+,
 }        $(jstr "$name"): {\"seconds\": $secs, \"mpps\": $(mpps "$secs"), \"mbps\": $(mbps "$secs"), \"peak_rss_kb\": $(jnum "${rss:-}"), \"x_floor\": $(ratio "$secs" "$floor_secs")}"
 	done
-	speedup= speedup_nd= json_scale=
+	speedup='' speedup_nd='' json_scale=''
 	if [ -n "$j1_secs" ]; then
 		for j in $jobs; do
 			su=$(ratio "$j1_secs" "${secs_of[j$j]}")
@@ -284,6 +289,18 @@ for cap in $captures; do
 			fi
 			json_scale="$json_scale${json_scale:+, }\"$j\": {\"speedup\": $su, \"speedup_nodetect\": $su_nd}"
 		done
+	fi
+	json_split=null
+	if [ -n "$j1_secs" ]; then
+		# Differences of best times: a rough split (each best comes
+		# from its own moment), but it shows what each part costs
+		# against the floor.
+		read -r t_track t_json t_detect <<<"$(awk -v f="$floor_secs" -v t="${secs_of[j1-track]}" \
+			-v n="${secs_of[j1-nodetect]}" -v a="$j1_secs" \
+			'BEGIN { printf "%.3f %.3f %.3f", t - f, n - t, a - n }')"
+		printf -- '-j 1 time, split: floor %s s + tracking %s s + JSON %s s + detection %s s\n' \
+			"$floor_secs" "$t_track" "$t_json" "$t_detect"
+		json_split="{\"floor\": $floor_secs, \"tracking\": $t_track, \"json\": $t_json, \"detection\": $t_detect}"
 	fi
 	rss_per=
 	if [ -n "$peak_sessions" ] && [ "$peak_sessions" -gt 0 ] && [ -n "$j1_rss" ]; then
@@ -298,7 +315,7 @@ for cap in $captures; do
 }    $(jstr "$cap"): {\"path\": $(jstr "$pcap"), \"bytes\": $bytes, \"packets\": $packets, \"gen_args\": $(jstr "$gargs"),
       \"peak_sessions\": $(jnum "$peak_sessions"), \"rss_bytes_per_peak_session\": $(jnum "$rss_per"),
       \"speedup_j2\": $(jnum "$speedup"), \"speedup_j2_nodetect\": $(jnum "$speedup_nd"),
-      \"scaling\": {$json_scale},
+      \"scaling\": {$json_scale}, \"j1_split\": $json_split,
       \"rows\": {
 $json_rows
       }}"
