@@ -20,9 +20,10 @@
 # more with neither detection nor --json, to split -j 1's time), taken in turn
 # round by round (a shared machine's speed drifts over minutes: each
 # command then meets the same moments, which keeps the ratios between
-# them honest), and, where installed
-# (scripts/deps.sh --bench), `tshark -q -z conv,tcp`, `tcptrace -n` and
-# `argus -r CAPTURE -w /dev/null` (best of BENCH_TOOL_RUNS: they are slow).
+# them honest). Then, once every capture has its tcpguard rows, where
+# installed (scripts/deps.sh --bench), `tshark -q -z conv,tcp`, `tcptrace
+# -n` and `argus -r CAPTURE -w /dev/null` on each, the page cache warmed
+# again (best of BENCH_TOOL_RUNS: they are slow).
 # It prints a table per capture (seconds, Mpps, MB/s, peak RSS, time as a
 # multiple of the floor's and of tcpguard -j 1's), the flow table's bytes
 # per tracked flow and peak RSS per peak open session, and writes it all
@@ -195,7 +196,33 @@ jstr() { # JSON string literal
 jnum() { if [ -n "$1" ]; then printf '%s' "$1"; else printf null; fi; }
 have() { [ "${BENCH_TOOLS-1}" != 0 ] && command -v "$1" >/dev/null 2>&1; }
 
-json_caps=
+variants=()
+if [ -x "$build/tcpguard" ]; then
+	# "j1-track": no detection and no per-session output, the summary
+	# only: reading, decoding and tracking, for the split of -j 1's time
+	# printed with each table.
+	variants=("j1:--json /dev/null -j 1" "j1-nodetect:--json /dev/null -j 1 --no-detect"
+		"j1-track:-j 1 --no-detect")
+	for j in $jobs; do
+		variants+=("j$j:--json /dev/null -j $j" "j$j-nodetect:--json /dev/null -j $j --no-detect")
+	done
+else
+	echo "run.sh: $build/tcpguard not built yet: analyze skipped" >&2
+fi
+
+# warm: reads the capture once, untimed, into the page cache; sets packets.
+warm() {
+	echo "run.sh: $cap: warming the page cache" >&2
+	timed floor-warm "$build/floor" "$pcap"
+	packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$tmp/floor-warm.out")
+	[ -n "$packets" ] || { echo "run.sh: cannot parse floor output" >&2; exit 1; }
+}
+
+# First the floor and tcpguard on every capture, then the other tools:
+# tshark and tcptrace take 8-12 GiB on the short capture, and what ran
+# right after them was slower (on a 2-core virtual machine the flood's
+# -j 1 took 4.3-5.0 s after them, 2.97-3.49 s in runs before), which
+# would bias every capture timed after the first.
 for cap in $captures; do
 	capture "$cap"
 	bytes=$(wc -c < "$pcap" | tr -d ' ')
@@ -204,27 +231,7 @@ for cap in $captures; do
 		echo "run.sh: warning: $pcap is larger than available memory;" \
 			"timings will include disk reads" >&2
 	fi
-	echo "run.sh: $cap: warming the page cache" >&2
-	timed floor-warm "$build/floor" "$pcap"
-	packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$tmp/floor-warm.out")
-	[ -n "$packets" ] || { echo "run.sh: cannot parse floor output" >&2; exit 1; }
-
-	rows=()         # "name seconds rss_kb"
-	declare -A secs_of=()
-	peak_sessions='' j1_rss=''
-	variants=()
-	if [ -x "$build/tcpguard" ]; then
-		# "j1-track": no detection and no per-session output, the
-		# summary only: reading, decoding and tracking, for the split
-		# of -j 1's time printed below.
-		variants=("j1:--json /dev/null -j 1" "j1-nodetect:--json /dev/null -j 1 --no-detect"
-			"j1-track:-j 1 --no-detect")
-		for j in $jobs; do
-			variants+=("j$j:--json /dev/null -j $j" "j$j-nodetect:--json /dev/null -j $j --no-detect")
-		done
-	else
-		echo "run.sh: $build/tcpguard not built yet: analyze skipped" >&2
-	fi
+	warm
 	# Round by round, every command once in each.
 	for i in $(seq 1 "$runs"); do
 		timed "$cap-floor" "$build/floor" "$pcap"
@@ -235,6 +242,22 @@ for cap in $captures; do
 			note "$cap-${v%%:*}" "$i"
 		done
 	done
+done
+
+json_caps=
+for cap in $captures; do
+	capture "$cap"
+	bytes=$(wc -c < "$pcap" | tr -d ' ')
+	rows=()         # "name seconds rss_kb"
+	declare -A secs_of=()
+	peak_sessions='' j1_rss=''
+	packets=
+	if have tshark || have tcptrace || have argus; then
+		warm
+	else
+		packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$tmp/$cap-floor.out")
+		[ -n "$packets" ] || { echo "run.sh: cannot parse floor output" >&2; exit 1; }
+	fi
 	floor_secs=${best_of[$cap-floor]}
 	rows+=("floor $floor_secs ${rss_of[$cap-floor]:-}")
 	if [ "${#variants[@]}" -gt 0 ]; then
