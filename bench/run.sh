@@ -210,13 +210,12 @@ else
 	echo "run.sh: $build/tcpguard not built yet: analyze skipped" >&2
 fi
 
-# warm: reads the capture once, untimed, into the page cache; sets packets.
+# warm: reads the capture once, untimed, into the page cache.
 warm() {
 	echo "run.sh: $cap: warming the page cache" >&2
 	timed floor-warm "$build/floor" "$pcap"
-	packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$tmp/floor-warm.out")
-	[ -n "$packets" ] || { echo "run.sh: cannot parse floor output" >&2; exit 1; }
 }
+declare -A packets_of=()
 
 # First the floor and tcpguard on every capture, then the other tools:
 # tshark and tcptrace take 8-12 GiB on the short capture, and what ran
@@ -232,6 +231,9 @@ for cap in $captures; do
 			"timings will include disk reads" >&2
 	fi
 	warm
+	packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$tmp/floor-warm.out")
+	[ -n "$packets" ] || { echo "run.sh: cannot parse floor output" >&2; exit 1; }
+	packets_of[$cap]=$packets
 	# Round by round, every command once in each.
 	for i in $(seq 1 "$runs"); do
 		timed "$cap-floor" "$build/floor" "$pcap"
@@ -251,12 +253,9 @@ for cap in $captures; do
 	rows=()         # "name seconds rss_kb"
 	declare -A secs_of=()
 	peak_sessions='' j1_rss=''
-	packets=
+	packets=${packets_of[$cap]}
 	if have tshark || have tcptrace || have argus; then
 		warm
-	else
-		packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$tmp/$cap-floor.out")
-		[ -n "$packets" ] || { echo "run.sh: cannot parse floor output" >&2; exit 1; }
 	fi
 	floor_secs=${best_of[$cap-floor]}
 	rows+=("floor $floor_secs ${rss_of[$cap-floor]:-}")

@@ -73,7 +73,6 @@ static size_t zeek_format(const struct tg_sink *k, const struct tg_session *s,
 	uint64_t dur_us = (s->last_ns - s->first_ns) / 1000u;
 	enum tg_conn_state cs = tg_session_conn_state(s);
 
-	(void)ev;
 	(void)c;
 	put_fixed(&j, s->first_ns / 1000u, 6);
 	put_c(&j, '\t');
